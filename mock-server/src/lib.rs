@@ -1,0 +1,181 @@
+//! `smm-mock`: a deterministic mock SMM panel speaking the whole API v2.
+//!
+//! Client authors run it instead of a real panel: no money is spent, and every
+//! status, refill status and error is reachable on demand. The same fixture,
+//! seed and requests always give the same bytes.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use smm_mock::{Fixture, MockPanel};
+//!
+//! let panel = MockPanel::start(Fixture::builtin()).await?;
+//! let url = panel.url(); // http://127.0.0.1:<port>/api/v2
+//! // … point a client at `url` with key `test-key` …
+//! panel.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! How the parts fit: [`fixture`] reads the data a panel serves; [`state`]
+//! holds the panel and answers each action (pure, no I/O), using [`service`]
+//! for the fields of `add`, [`lifecycle`] and [`clock`] for how orders move,
+//! [`money`] for charges and refunds, and [`reply`] for the JSON shapes;
+//! [`request`] reads forms, query strings and JSON into fields; [`server`] is
+//! the only part with sockets, and [`admin`] the control API beside it.
+
+pub mod admin;
+pub mod clock;
+pub mod error;
+pub mod fixture;
+pub mod journal;
+pub mod lifecycle;
+pub mod money;
+pub mod reply;
+pub mod request;
+pub mod server;
+pub mod service;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use clock::ClockMode;
+pub use error::ApiError;
+pub use fixture::{Fixture, FixtureError};
+pub use state::{Panel, PanelOptions};
+
+/// How to run a mock panel.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The data it serves.
+    pub fixture: Fixture,
+    /// Where it listens (port 0: any free port).
+    pub listen: SocketAddr,
+    /// The seed (`start_count`, and later faults).
+    pub seed: u64,
+    /// When orders move.
+    pub clock: ClockMode,
+    /// Also advance the clock every so often on wall time.
+    pub tick: Option<Duration>,
+    /// Whether the admin API answers.
+    pub admin: bool,
+    /// How many requests the journal keeps.
+    pub journal: usize,
+}
+
+impl Config {
+    /// Defaults for `fixture`: a free loopback port, seed 0, poll clock, admin on.
+    pub fn new(fixture: Fixture) -> Self {
+        Self {
+            fixture,
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            seed: 0,
+            clock: ClockMode::Poll,
+            tick: None,
+            admin: true,
+            journal: journal::DEFAULT_CAPACITY,
+        }
+    }
+}
+
+/// A running mock panel, shut down when dropped.
+#[derive(Debug)]
+pub struct MockPanel {
+    addr: SocketAddr,
+    shared: Arc<server::Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl MockPanel {
+    /// Starts a panel serving `fixture` on a free loopback port.
+    pub async fn start(fixture: Fixture) -> std::io::Result<MockPanel> {
+        Self::start_with(Config::new(fixture)).await
+    }
+
+    /// Starts a panel as `config` says.
+    pub async fn start_with(config: Config) -> std::io::Result<MockPanel> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let options = PanelOptions {
+            seed: config.seed,
+            clock: config.clock,
+        };
+        let shared = Arc::new(server::Shared {
+            panel: Mutex::new(Panel::new(Arc::new(config.fixture), options)),
+            journal: Mutex::new(journal::Journal::new(config.journal)),
+            admin: config.admin,
+        });
+        let (stop, stopped) = oneshot::channel::<()>();
+        let ticker = config.tick.map(|every| {
+            let shared = Arc::clone(&shared);
+            tokio::spawn(async move {
+                let mut interval = tokio::time::interval(every);
+                interval.tick().await;
+                loop {
+                    interval.tick().await;
+                    shared.panel().advance_clock(1);
+                }
+            })
+        });
+        let serving = Arc::clone(&shared);
+        let task = tokio::spawn(async move {
+            server::serve(listener, serving, async {
+                let _ = stopped.await;
+            })
+            .await;
+            if let Some(ticker) = ticker {
+                ticker.abort();
+            }
+        });
+        Ok(MockPanel {
+            addr,
+            shared,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// The socket address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The API endpoint, `http://127.0.0.1:<port>/api/v2`.
+    pub fn url(&self) -> String {
+        format!("{}/api/v2", server::base_url(self.addr))
+    }
+
+    /// The admin API base, `http://127.0.0.1:<port>/__mock`.
+    pub fn admin_url(&self) -> String {
+        format!("{}/__mock", server::base_url(self.addr))
+    }
+
+    /// Runs `f` on the panel's state (for tests that look inside).
+    pub fn with_panel<T>(&self, f: impl FnOnce(&mut Panel) -> T) -> T {
+        f(&mut self.shared.panel())
+    }
+
+    /// Stops accepting, drains open connections for at most 2 s, and returns
+    /// when the server has stopped.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for MockPanel {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! Order and refill lifecycles: the statuses an order or refill goes through.
+//!
+//! A lifecycle is an ordered list of steps. An order starts at step 0 and moves
+//! one step per tick of the logical clock (see [`crate::clock`]); it stays on the
+//! last step for ever. Only legal transitions can be written down (checked when
+//! the fixture loads): `Pending` first, then `In progress` / `Processing`, and a
+//! terminal status (`Completed`, `Partial`, `Canceled`) only as the last step.
+
+use std::fmt;
+
+/// The order status enum of CONTRACT §3, with its exact spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum OrderStatus {
+    /// Accepted, not started.
+    Pending,
+    /// Being delivered.
+    #[serde(rename = "In progress")]
+    InProgress,
+    /// Being delivered (the other spelling panels use for the same state).
+    Processing,
+    /// Fully delivered.
+    Completed,
+    /// Stopped part-way; charged only for what was delivered.
+    Partial,
+    /// Canceled; charged nothing.
+    Canceled,
+}
+
+impl OrderStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [OrderStatus; 6] = [
+        Self::Pending,
+        Self::InProgress,
+        Self::Processing,
+        Self::Completed,
+        Self::Partial,
+        Self::Canceled,
+    ];
+
+    /// The status as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::InProgress => "In progress",
+            Self::Processing => "Processing",
+            Self::Completed => "Completed",
+            Self::Partial => "Partial",
+            Self::Canceled => "Canceled",
+        }
+    }
+
+    /// The status spelled exactly as the API spells it, if it is one.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Completed, Partial and Canceled never change again.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Completed | Self::Partial | Self::Canceled)
+    }
+
+    /// Whether an order may go from `self` to `next` (staying is always legal).
+    pub fn may_become(self, next: Self) -> bool {
+        if self == next {
+            return true;
+        }
+        match self {
+            Self::Pending => next != Self::Pending,
+            Self::InProgress | Self::Processing => next != Self::Pending,
+            Self::Completed | Self::Partial | Self::Canceled => false,
+        }
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The refill status enum of CONTRACT §3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum RefillStatus {
+    /// Requested, not started.
+    Pending,
+    /// Being refilled.
+    #[serde(rename = "In progress")]
+    InProgress,
+    /// Refilled.
+    Completed,
+    /// Refused by the panel.
+    Rejected,
+}
+
+impl RefillStatus {
+    /// The status as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::InProgress => "In progress",
+            Self::Completed => "Completed",
+            Self::Rejected => "Rejected",
+        }
+    }
+
+    /// Completed and Rejected never change again.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Completed | Self::Rejected)
+    }
+
+    /// Whether a refill may go from `self` to `next` (staying is always legal).
+    pub fn may_become(self, next: Self) -> bool {
+        self == next
+            || match self {
+                Self::Pending => next != Self::Pending,
+                Self::InProgress => next.is_terminal(),
+                Self::Completed | Self::Rejected => false,
+            }
+    }
+}
+
+/// One step of an order lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// The status shown at this step.
+    pub status: OrderStatus,
+    /// Percent of the ordered units delivered at this step (0-100).
+    pub delivered: u8,
+}
+
+impl Step {
+    /// Why this step is not possible, if it is not: delivered is a percent,
+    /// Pending has delivered nothing, Completed everything, Partial less.
+    pub fn check(self) -> Result<(), String> {
+        let ok = match self.status {
+            _ if self.delivered > 100 => false,
+            OrderStatus::Pending => self.delivered == 0,
+            OrderStatus::Completed => self.delivered == 100,
+            OrderStatus::Partial => self.delivered < 100,
+            _ => true,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} cannot have delivered {} (a percent: Pending is 0, Completed is 100, Partial is below 100)",
+                self.status, self.delivered
+            ))
+        }
+    }
+
+    /// Units delivered out of `total` at this step (rounded down).
+    pub fn delivered_of(self, total: u64) -> u64 {
+        // u128: total × 100 cannot overflow.
+        (u128::from(total) * u128::from(self.delivered) / 100) as u64
+    }
+}
+
+/// A named order lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lifecycle {
+    /// Its name in the fixture.
+    pub name: String,
+    /// Its steps, at least one.
+    pub steps: Vec<Step>,
+}
+
+impl Lifecycle {
+    /// The step an order is on after `position` ticks (the last step holds).
+    pub fn step(&self, position: usize) -> Step {
+        self.steps[position.min(self.steps.len() - 1)]
+    }
+
+    /// The index of the last step.
+    pub fn last(&self) -> usize {
+        self.steps.len() - 1
+    }
+
+    /// Why these steps are not a legal lifecycle, if they are not.
+    pub fn check(steps: &[Step]) -> Result<(), String> {
+        let Some(first) = steps.first() else {
+            return Err("a lifecycle needs at least one step".into());
+        };
+        if first.status != OrderStatus::Pending {
+            return Err(format!(
+                "the first step must be Pending, not {}",
+                first.status
+            ));
+        }
+        for (i, step) in steps.iter().enumerate() {
+            step.check().map_err(|e| format!("step {i}: {e}"))?;
+            if step.status.is_terminal() && i + 1 != steps.len() {
+                return Err(format!(
+                    "step {i}: {} is terminal, so it can only be the last step",
+                    step.status
+                ));
+            }
+        }
+        for (i, pair) in steps.windows(2).enumerate() {
+            let (from, to) = (pair[0], pair[1]);
+            if !from.status.may_become(to.status) {
+                return Err(format!(
+                    "step {}: {} cannot follow {}",
+                    i + 1,
+                    to.status,
+                    from.status
+                ));
+            }
+            if to.delivered < from.delivered {
+                return Err(format!(
+                    "step {}: delivered goes down ({} after {})",
+                    i + 1,
+                    to.delivered,
+                    from.delivered
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A named refill lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefillLifecycle {
+    /// Its name in the fixture.
+    pub name: String,
+    /// Its statuses, at least one.
+    pub steps: Vec<RefillStatus>,
+}
+
+impl RefillLifecycle {
+    /// The status of a refill after `position` ticks (the last step holds).
+    pub fn step(&self, position: usize) -> RefillStatus {
+        self.steps[position.min(self.steps.len() - 1)]
+    }
+
+    /// The index of the last step.
+    pub fn last(&self) -> usize {
+        self.steps.len() - 1
+    }
+
+    /// Why these statuses are not a legal refill lifecycle, if they are not.
+    pub fn check(steps: &[RefillStatus]) -> Result<(), String> {
+        match steps.first() {
+            None => return Err("a refill lifecycle needs at least one step".into()),
+            Some(RefillStatus::Pending) => {}
+            Some(other) => {
+                return Err(format!(
+                    "the first step must be Pending, not {}",
+                    other.as_str()
+                ))
+            }
+        }
+        for (i, pair) in steps.windows(2).enumerate() {
+            if !pair[0].may_become(pair[1]) {
+                return Err(format!(
+                    "step {}: {} cannot follow {}",
+                    i + 1,
+                    pair[1].as_str(),
+                    pair[0].as_str()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(status: OrderStatus, delivered: u8) -> Step {
+        Step { status, delivered }
+    }
+
+    #[test]
+    fn a_normal_lifecycle_is_legal() {
+        use OrderStatus::*;
+        let steps = [step(Pending, 0), step(InProgress, 40), step(Completed, 100)];
+        assert_eq!(Lifecycle::check(&steps), Ok(()));
+    }
+
+    #[test]
+    fn illegal_lifecycles_are_refused_with_the_step() {
+        use OrderStatus::*;
+        let cases: [&[Step]; 6] = [
+            &[step(InProgress, 0)],
+            &[step(Pending, 0), step(Completed, 100), step(InProgress, 100)],
+            &[step(Pending, 0), step(InProgress, 50), step(Pending, 0)],
+            &[step(Pending, 0), step(InProgress, 50), step(InProgress, 20)],
+            &[step(Pending, 0), step(Completed, 90)],
+            &[step(Pending, 0), step(Partial, 100)],
+        ];
+        for steps in cases {
+            assert!(Lifecycle::check(steps).is_err(), "{steps:?} passed");
+        }
+    }
+
+    #[test]
+    fn terminal_statuses_never_change() {
+        for from in OrderStatus::ALL.into_iter().filter(|s| s.is_terminal()) {
+            for to in OrderStatus::ALL {
+                assert_eq!(from.may_become(to), from == to, "{from} -> {to}");
+            }
+        }
+    }
+
+    #[test]
+    fn delivered_rounds_down() {
+        assert_eq!(step(OrderStatus::Partial, 33).delivered_of(10), 3);
+        assert_eq!(step(OrderStatus::Completed, 100).delivered_of(u64::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn refill_lifecycles_follow_the_enum() {
+        use RefillStatus::*;
+        assert_eq!(RefillLifecycle::check(&[Pending, InProgress, Completed]), Ok(()));
+        assert_eq!(RefillLifecycle::check(&[Pending, Rejected]), Ok(()));
+        assert!(RefillLifecycle::check(&[Completed]).is_err());
+        assert!(RefillLifecycle::check(&[Pending, Completed, InProgress]).is_err());
+    }
+}

@@ -1,0 +1,140 @@
+//! The `smm-mock` binary: parses arguments, starts the panel, waits for Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use smm_mock::{ClockMode, Config, Fixture, MockPanel};
+
+/// A deterministic mock SMM panel (API v2) for testing clients.
+///
+/// With no arguments it serves the built-in fixture on http://127.0.0.1:8080/api/v2
+/// with the keys `test-key` (1000.00 USD) and `empty-key` (0.00 USD).
+#[derive(Debug, Parser)]
+#[command(name = "smm-mock", version, about, long_about)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port (the first line printed says which).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Fixture file to serve instead of the built-in one (format: fixtures/README.md).
+    #[arg(long, value_name = "PATH")]
+    fixture: Option<PathBuf>,
+    /// Seed for everything that looks random (start_count); same seed, same answers.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// When orders move: `poll` (each status poll moves the order one step) or
+    /// `manual` (only the admin API and --tick-ms move them).
+    #[arg(long, default_value = "poll", value_name = "MODE")]
+    clock: ClockMode,
+    /// Also advance the clock one step every N milliseconds of wall time (demos; not deterministic).
+    #[arg(long, value_name = "N")]
+    tick_ms: Option<u64>,
+    /// Turn off the admin API under /__mock/.
+    #[arg(long)]
+    no_admin: bool,
+    /// How many requests the journal (GET /__mock/journal) keeps.
+    #[arg(long, default_value_t = smm_mock::journal::DEFAULT_CAPACITY, value_name = "N")]
+    journal: usize,
+    /// Check the fixture and exit (0 if it is valid) without serving.
+    #[arg(long)]
+    check: bool,
+    /// Log only warnings, not one line per request.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[allow(clippy::print_stdout, clippy::print_stderr)]
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let level = if args.quiet { "warn" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SMM_MOCK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+
+    let fixture = match &args.fixture {
+        Some(path) => Fixture::load(path),
+        None => Ok(Fixture::builtin()),
+    };
+    let fixture = match fixture {
+        Ok(fixture) => fixture,
+        Err(e) => {
+            eprintln!("smm-mock: fixture refused: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.check {
+        println!(
+            "fixture `{}` is valid: {} services, {} accounts, {} lifecycles",
+            fixture.name,
+            fixture.services.len(),
+            fixture.accounts.len(),
+            fixture.lifecycles.len()
+        );
+        return ExitCode::SUCCESS;
+    }
+    if args.tick_ms == Some(0) {
+        eprintln!("smm-mock: --tick-ms must be at least 1");
+        return ExitCode::from(2);
+    }
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("smm-mock: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let accounts: Vec<String> = fixture
+            .accounts
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} ({} {})",
+                    a.key,
+                    fixture.precision.format(a.balance),
+                    a.currency
+                )
+            })
+            .collect();
+        let name = fixture.name.clone();
+        let config = Config {
+            listen: args.listen,
+            seed: args.seed,
+            clock: args.clock,
+            tick: args.tick_ms.map(Duration::from_millis),
+            admin: !args.no_admin,
+            journal: args.journal,
+            ..Config::new(fixture)
+        };
+        let panel = match MockPanel::start_with(config).await {
+            Ok(panel) => panel,
+            Err(e) => {
+                eprintln!("smm-mock: cannot listen on {}: {e}", args.listen);
+                return ExitCode::FAILURE;
+            }
+        };
+        println!("smm-mock listening on {}", panel.url());
+        println!("  fixture: {name} (seed {}, clock {})", args.seed, args.clock);
+        println!("  keys:    {}", accounts.join(", "));
+        if args.no_admin {
+            println!("  admin:   off");
+        } else {
+            println!("  admin:   {}/", panel.admin_url());
+        }
+        println!("  stop:    Ctrl-C");
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            eprintln!("smm-mock: cannot wait for Ctrl-C: {e}");
+        }
+        eprintln!("smm-mock: shutting down");
+        panel.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,206 @@
+//! Sockets: the HTTP server around a [`Panel`]. The only module that does I/O.
+//!
+//! Routes: `/api/v2` and `/api/v2/` are the panel (always HTTP 200 and JSON,
+//! DECISIONS 17); `/__mock/…` is the admin API (see [`crate::admin`]) unless
+//! it is turned off; every other path is a JSON 404. No lock is held across an
+//! `.await`: the body is read first, then the panel is locked for the answer.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+use crate::error::ApiError;
+use crate::journal::Journal;
+use crate::request::{BodyKind, Fields, ReadError, BODY_LIMIT};
+use crate::state::Panel;
+
+/// How long shutdown waits for open connections before closing them (DECISIONS 21).
+pub const DRAIN: Duration = Duration::from_secs(2);
+
+/// The state every connection shares.
+#[derive(Debug)]
+pub struct Shared {
+    /// The panel.
+    pub panel: Mutex<Panel>,
+    /// The request journal.
+    pub journal: Mutex<Journal>,
+    /// Whether `/__mock/` answers.
+    pub admin: bool,
+}
+
+impl Shared {
+    /// Locks the panel. A poisoned lock is recovered: every change to the
+    /// panel is made after all its checks, so no panic can leave it half done.
+    pub fn panel(&self) -> MutexGuard<'_, Panel> {
+        self.panel.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Locks the journal.
+    pub fn journal(&self) -> MutexGuard<'_, Journal> {
+        self.journal.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The API paths a panel answers on.
+pub fn is_api_path(path: &str) -> bool {
+    path == "/api/v2" || path == "/api/v2/"
+}
+
+/// A JSON response.
+pub fn json(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body.into()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// Serves HTTP on `listener` until `shutdown` resolves, then drains for at
+/// most [`DRAIN`] and closes what is left.
+pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Future<Output = ()>) {
+    let graceful = GracefulShutdown::new();
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let shared = Arc::clone(&shared);
+                let service = service_fn(move |req| route(Arc::clone(&shared), req));
+                let connection = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                connections.spawn(async move {
+                    let _ = connection.await;
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
+        tracing::info!("closing {} connection(s) still open after {DRAIN:?}", connections.len());
+    }
+    connections.shutdown().await;
+}
+
+async fn route(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = req.uri().path();
+    if is_api_path(path) {
+        return Ok(api(&shared, req).await);
+    }
+    if shared.admin && (path == "/__mock" || path.starts_with("/__mock/")) {
+        return Ok(crate::admin::handle(&shared, req).await);
+    }
+    let body = format!(
+        r#"{{"error":"Not found: {}; the API is POST /api/v2"}}"#,
+        path.escape_default()
+    );
+    Ok(json(StatusCode::NOT_FOUND, body))
+}
+
+/// Reads a body of at most `limit` bytes.
+pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, ReadError> {
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ReadError::TooLarge);
+    }
+    match Limited::new(req.into_body(), limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ReadError::TooLarge),
+        Err(e) => Err(ReadError::BadJson(format!("the body could not be read: {e}"))),
+    }
+}
+
+/// Reads the fields of an API request: the query string, then the body.
+async fn read_fields(req: Request<Incoming>) -> Result<Fields, ApiError> {
+    let malformed = |e: ReadError| match e {
+        ReadError::TooLarge => ApiError::BodyTooLarge(BODY_LIMIT),
+        other => ApiError::Malformed(other.to_string()),
+    };
+    let method = req.method().clone();
+    if method != Method::GET && method != Method::POST {
+        return Err(ApiError::Malformed(format!(
+            "method {method} is not supported: use POST (or GET)"
+        )));
+    }
+    let mut fields = Fields::default();
+    if let Some(query) = req.uri().query() {
+        fields.add_form(query.as_bytes()).map_err(malformed)?;
+    }
+    if method == Method::GET {
+        return Ok(fields);
+    }
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("(not text)").to_owned());
+    let kind = BodyKind::from_content_type(content_type.as_deref());
+    let body = read_body(req, BODY_LIMIT).await.map_err(malformed)?;
+    if body.is_empty() {
+        return Ok(fields);
+    }
+    match kind.map_err(malformed)? {
+        BodyKind::Form => fields.add_form(&body).map_err(malformed)?,
+        BodyKind::Json => fields.add_json(&body).map_err(malformed)?,
+    }
+    Ok(fields)
+}
+
+async fn api(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let path = req.uri().path().to_owned();
+    let (body, action, error, pairs) = match read_fields(req).await {
+        Ok(fields) => {
+            let answer = shared.panel().handle(&fields);
+            (Bytes::from(answer.body), answer.action, answer.error, fields.into_pairs())
+        }
+        Err(e) => {
+            let body = crate::reply::to_json(&crate::reply::ErrorBody::from(&e));
+            (Bytes::from(body), None, Some(e.to_string()), Vec::new())
+        }
+    };
+    tracing::info!(
+        target: "smm_mock::request",
+        "{method} {path} action={} -> {} ({:.2} ms)",
+        action.unwrap_or("-"),
+        error.as_deref().unwrap_or("ok"),
+        started.elapsed().as_secs_f64() * 1000.0,
+    );
+    shared.journal().record(&method, &path, pairs, body.clone());
+    json(StatusCode::OK, body)
+}
+
+/// The address a server is reachable on, as a URL base (`http://127.0.0.1:8080`).
+pub fn base_url(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
