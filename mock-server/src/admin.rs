@@ -67,7 +67,13 @@ fn respond((status, value): Reply) -> Response<Full<Bytes>> {
     json(status, body)
 }
 
-fn dispatch(shared: &Shared, method: &Method, segments: &[&str], query: &str, body: &[u8]) -> Reply {
+fn dispatch(
+    shared: &Shared,
+    method: &Method,
+    segments: &[&str],
+    query: &str,
+    body: &[u8],
+) -> Reply {
     let params = crate::request::Fields::from_pairs(
         query
             .split('&')
@@ -102,7 +108,10 @@ fn dispatch(shared: &Shared, method: &Method, segments: &[&str], query: &str, bo
                     shared.panel().advance_clock(n);
                     clock(shared)
                 }
-                _ => error(StatusCode::BAD_REQUEST, "ticks must be an integer from 0 to 1000000"),
+                _ => error(
+                    StatusCode::BAD_REQUEST,
+                    "ticks must be an integer from 0 to 1000000",
+                ),
             }
         }
         (["journal"], &Method::GET) => {
@@ -138,11 +147,18 @@ fn dispatch(shared: &Shared, method: &Method, segments: &[&str], query: &str, bo
         (["accounts", key, "balance"], &Method::PUT | &Method::POST) => {
             let Some(balance) = body
                 .get("balance")
-                .and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_number().map(|n| n.to_string())))
+                .and_then(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .or_else(|| v.as_number().map(|n| n.to_string()))
+                })
                 .and_then(|s| Decimal::from_str(&s).ok())
                 .filter(|b| *b >= Decimal::ZERO)
             else {
-                return error(StatusCode::BAD_REQUEST, r#"body must be {"balance": "<decimal ≥ 0>"}"#);
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    r#"body must be {"balance": "<decimal ≥ 0>"}"#,
+                );
             };
             let mut panel = shared.panel();
             if panel.set_balance(key, balance) {
@@ -153,8 +169,14 @@ fn dispatch(shared: &Shared, method: &Method, segments: &[&str], query: &str, bo
         }
         (["orders"], &Method::GET) => {
             let panel = shared.panel();
-            let limit = params.get("limit").and_then(|l| l.parse().ok()).unwrap_or(100usize);
-            let after = params.get("after").and_then(|l| l.parse().ok()).unwrap_or(0u64);
+            let limit = params
+                .get("limit")
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(100usize);
+            let after = params
+                .get("after")
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(0u64);
             let key = params.get("key");
             let first = panel.fixture().first_order_id;
             let start = after.saturating_add(1).max(first);
@@ -174,7 +196,10 @@ fn dispatch(shared: &Shared, method: &Method, segments: &[&str], query: &str, bo
         ([] | ["reset"] | ["clock"] | ["clock", "advance"] | ["journal"] | ["accounts"], _)
         | (["accounts", _] | ["accounts", _, "balance"] | ["orders"] | ["orders", _], _)
         | (["orders", _, "status"], _) => method_not_allowed(),
-        _ => error(StatusCode::NOT_FOUND, "no such admin route; GET /__mock/ lists them"),
+        _ => error(
+            StatusCode::NOT_FOUND,
+            "no such admin route; GET /__mock/ lists them",
+        ),
     }
 }
 
@@ -215,7 +240,11 @@ fn account(panel: &crate::state::Panel, key: &str) -> Value {
         return Value::Null;
     };
     let balance = panel.balance(key).unwrap_or_default();
-    let orders = panel.orders().iter().filter(|o| o.account as usize == index).count();
+    let orders = panel
+        .orders()
+        .iter()
+        .filter(|o| o.account as usize == index)
+        .count();
     json!({
         "key": key,
         "balance": fixture.precision.format(balance),
@@ -225,9 +254,12 @@ fn account(panel: &crate::state::Panel, key: &str) -> Value {
 }
 
 fn order(shared: &Shared, id: &str) -> Result<Value, Reply> {
-    let id: u64 = id
-        .parse()
-        .map_err(|_| error(StatusCode::BAD_REQUEST, format!("`{id}` is not an order id")))?;
+    let id: u64 = id.parse().map_err(|_| {
+        error(
+            StatusCode::BAD_REQUEST,
+            format!("`{id}` is not an order id"),
+        )
+    })?;
     let panel = shared.panel();
     let view = panel
         .order_view(id)
@@ -237,9 +269,16 @@ fn order(shared: &Shared, id: &str) -> Result<Value, Reply> {
 
 fn force(shared: &Shared, id: &str, body: &Value) -> Reply {
     let Ok(id) = id.parse::<u64>() else {
-        return error(StatusCode::BAD_REQUEST, format!("`{id}` is not an order id"));
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("`{id}` is not an order id"),
+        );
     };
-    let Some(status) = body.get("status").and_then(Value::as_str).and_then(OrderStatus::parse) else {
+    let Some(status) = body
+        .get("status")
+        .and_then(Value::as_str)
+        .and_then(OrderStatus::parse)
+    else {
         return error(
             StatusCode::BAD_REQUEST,
             r#"body must be {"status": "<Pending|In progress|Processing|Completed|Partial|Canceled>", "delivered": <0-100>}"#,
@@ -248,7 +287,12 @@ fn force(shared: &Shared, id: &str, body: &Value) -> Reply {
     let delivered = match body.get("delivered") {
         Some(v) => match v.as_u64() {
             Some(d) if d <= 100 => Some(d as u8),
-            _ => return error(StatusCode::BAD_REQUEST, "delivered is a percent from 0 to 100"),
+            _ => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "delivered is a percent from 0 to 100",
+                )
+            }
         },
         None => None,
     };
@@ -259,7 +303,10 @@ fn force(shared: &Shared, id: &str, body: &Value) -> Reply {
     match panel.force_status(id, status, delivered) {
         Ok(()) => {
             let view = panel.order_view(id);
-            (StatusCode::OK, serde_json::to_value(view).unwrap_or(Value::Null))
+            (
+                StatusCode::OK,
+                serde_json::to_value(view).unwrap_or(Value::Null),
+            )
         }
         Err(why) => error(StatusCode::CONFLICT, why),
     }

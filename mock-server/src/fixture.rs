@@ -299,24 +299,36 @@ fn build(raw: FixtureFile) -> Result<Fixture, Problem> {
         ));
     }
     if raw.first_order_id == 0 || raw.first_refill_id == 0 {
-        return Err(problem("first_order_id".into(), "ids start at 1 or more".into()));
+        return Err(problem(
+            "first_order_id".into(),
+            "ids start at 1 or more".into(),
+        ));
     }
 
     if raw.accounts.is_empty() {
-        return Err(problem("accounts".into(), "needs at least one account".into()));
+        return Err(problem(
+            "accounts".into(),
+            "needs at least one account".into(),
+        ));
     }
     let mut keys = HashSet::new();
     let mut accounts = Vec::new();
     for (i, a) in raw.accounts.into_iter().enumerate() {
         let at = |f: &str| format!("accounts[{i}].{f}");
         if a.key.is_empty() || a.key.chars().any(char::is_whitespace) {
-            return Err(problem(at("key"), "must be non-empty, without spaces".into()));
+            return Err(problem(
+                at("key"),
+                "must be non-empty, without spaces".into(),
+            ));
         }
         if !keys.insert(a.key.clone()) {
             return Err(problem(at("key"), format!("`{}` is used twice", a.key)));
         }
         let balance = decimal(&a.balance).ok_or_else(|| {
-            problem(at("balance"), format!("`{}` is not a decimal string ≥ 0", a.balance))
+            problem(
+                at("balance"),
+                format!("`{}` is not a decimal string ≥ 0", a.balance),
+            )
         })?;
         if a.currency.len() != 3 || !a.currency.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(problem(
@@ -332,14 +344,20 @@ fn build(raw: FixtureFile) -> Result<Fixture, Problem> {
     }
 
     if raw.services.is_empty() {
-        return Err(problem("services".into(), "needs at least one service".into()));
+        return Err(problem(
+            "services".into(),
+            "needs at least one service".into(),
+        ));
     }
     let mut ids = HashSet::new();
     let mut services = Vec::new();
     for (i, s) in raw.services.into_iter().enumerate() {
         let at = |f: &str| format!("services[{i}].{f}");
         if !ids.insert(s.service) {
-            return Err(problem(at("service"), format!("id {} is used twice", s.service)));
+            return Err(problem(
+                at("service"),
+                format!("id {} is used twice", s.service),
+            ));
         }
         let kind = ServiceType::parse(&s.kind).ok_or_else(|| {
             problem(
@@ -350,21 +368,42 @@ fn build(raw: FixtureFile) -> Result<Fixture, Problem> {
         let rate = decimal(&s.rate)
             .filter(|r| *r <= Decimal::from(MAX_RATE))
             .ok_or_else(|| {
-                problem(at("rate"), format!("`{}` is not a decimal string from 0 to {MAX_RATE}", s.rate))
+                problem(
+                    at("rate"),
+                    format!("`{}` is not a decimal string from 0 to {MAX_RATE}", s.rate),
+                )
             })?;
         let min = integer(&s.min).ok_or_else(|| {
-            problem(at("min"), format!("`{}` is not an integer string from 1 to {MAX_QUANTITY}", s.min))
+            problem(
+                at("min"),
+                format!(
+                    "`{}` is not an integer string from 1 to {MAX_QUANTITY}",
+                    s.min
+                ),
+            )
         })?;
         let max = integer(&s.max).ok_or_else(|| {
-            problem(at("max"), format!("`{}` is not an integer string from 1 to {MAX_QUANTITY}", s.max))
+            problem(
+                at("max"),
+                format!(
+                    "`{}` is not an integer string from 1 to {MAX_QUANTITY}",
+                    s.max
+                ),
+            )
         })?;
         if min > max {
-            return Err(problem(at("min"), format!("{min} is greater than max {max}")));
+            return Err(problem(
+                at("min"),
+                format!("{min} is greater than max {max}"),
+            ));
         }
         if s.dripfeed && !kind.allows_dripfeed() {
             return Err(problem(
                 at("dripfeed"),
-                format!("type `{}` has no drip-feed (only Default and Web Traffic)", s.kind),
+                format!(
+                    "type `{}` has no drip-feed (only Default and Web Traffic)",
+                    s.kind
+                ),
             ));
         }
         services.push(Service {
@@ -384,7 +423,10 @@ fn build(raw: FixtureFile) -> Result<Fixture, Problem> {
     }
 
     if raw.lifecycles.is_empty() {
-        return Err(problem("lifecycles".into(), "needs at least one lifecycle".into()));
+        return Err(problem(
+            "lifecycles".into(),
+            "needs at least one lifecycle".into(),
+        ));
     }
     let lifecycles: Vec<Lifecycle> = raw
         .lifecycles
@@ -402,7 +444,10 @@ fn build(raw: FixtureFile) -> Result<Fixture, Problem> {
         })
         .collect::<Result<_, Problem>>()?;
     if raw.refill_lifecycles.is_empty() {
-        return Err(problem("refill_lifecycles".into(), "needs at least one lifecycle".into()));
+        return Err(problem(
+            "refill_lifecycles".into(),
+            "needs at least one lifecycle".into(),
+        ));
     }
     let refill_lifecycles: Vec<RefillLifecycle> = raw
         .refill_lifecycles
@@ -438,7 +483,10 @@ fn build(raw: FixtureFile) -> Result<Fixture, Problem> {
         if o.quantity < svc.min || o.quantity > svc.max {
             return Err(problem(
                 at("quantity"),
-                format!("{} is outside the service's {}..={}", o.quantity, svc.min, svc.max),
+                format!(
+                    "{} is outside the service's {}..={}",
+                    o.quantity, svc.min, svc.max
+                ),
             ));
         }
         let lifecycle = match o.lifecycle {
@@ -486,9 +534,15 @@ fn rules_of(
         .enumerate()
         .map(|(i, r)| {
             let at = |f: &str| format!("{field}[{i}].{f}");
-            let lifecycle = names.iter().position(|n| *n == r.lifecycle).ok_or_else(|| {
-                (at("lifecycle"), format!("no lifecycle is named `{}`", r.lifecycle))
-            })?;
+            let lifecycle = names
+                .iter()
+                .position(|n| *n == r.lifecycle)
+                .ok_or_else(|| {
+                    (
+                        at("lifecycle"),
+                        format!("no lifecycle is named `{}`", r.lifecycle),
+                    )
+                })?;
             if let Some(id) = r.service {
                 if !services.iter().any(|s| s.id == id) {
                     return Err((at("service"), format!("no service has id {id}")));
@@ -501,7 +555,8 @@ fn rules_of(
             if i + 1 == count && !catch_all {
                 return Err((
                     format!("{field}[{i}]"),
-                    "the last rule must match every order (no `service`, no `link_contains`)".into(),
+                    "the last rule must match every order (no `service`, no `link_contains`)"
+                        .into(),
                 ));
             }
             Ok(Rule {

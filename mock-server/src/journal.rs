@@ -59,7 +59,13 @@ impl Journal {
     }
 
     /// Records a request; the oldest falls out when the ring is full.
-    pub fn record(&mut self, method: &str, path: &str, fields: Vec<(String, String)>, response: Bytes) {
+    pub fn record(
+        &mut self,
+        method: &str,
+        path: &str,
+        fields: Vec<(String, String)>,
+        response: Bytes,
+    ) {
         self.total += 1;
         if self.capacity == 0 {
             return;
@@ -106,7 +112,12 @@ mod tests {
     fn the_ring_keeps_the_last_entries() {
         let mut journal = Journal::new(2);
         for i in 0..5 {
-            journal.record("POST", "/api/v2", vec![("n".into(), i.to_string())], Bytes::new());
+            journal.record(
+                "POST",
+                "/api/v2",
+                vec![("n".into(), i.to_string())],
+                Bytes::new(),
+            );
         }
         let seqs: Vec<u64> = journal.entries().map(|e| e.seq).collect();
         assert_eq!(seqs, [4, 5]);

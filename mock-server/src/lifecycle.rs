@@ -285,7 +285,11 @@ mod tests {
         use OrderStatus::*;
         let cases: [&[Step]; 6] = [
             &[step(InProgress, 0)],
-            &[step(Pending, 0), step(Completed, 100), step(InProgress, 100)],
+            &[
+                step(Pending, 0),
+                step(Completed, 100),
+                step(InProgress, 100),
+            ],
             &[step(Pending, 0), step(InProgress, 50), step(Pending, 0)],
             &[step(Pending, 0), step(InProgress, 50), step(InProgress, 20)],
             &[step(Pending, 0), step(Completed, 90)],
@@ -308,13 +312,19 @@ mod tests {
     #[test]
     fn delivered_rounds_down() {
         assert_eq!(step(OrderStatus::Partial, 33).delivered_of(10), 3);
-        assert_eq!(step(OrderStatus::Completed, 100).delivered_of(u64::MAX), u64::MAX);
+        assert_eq!(
+            step(OrderStatus::Completed, 100).delivered_of(u64::MAX),
+            u64::MAX
+        );
     }
 
     #[test]
     fn refill_lifecycles_follow_the_enum() {
         use RefillStatus::*;
-        assert_eq!(RefillLifecycle::check(&[Pending, InProgress, Completed]), Ok(()));
+        assert_eq!(
+            RefillLifecycle::check(&[Pending, InProgress, Completed]),
+            Ok(())
+        );
         assert_eq!(RefillLifecycle::check(&[Pending, Rejected]), Ok(()));
         assert!(RefillLifecycle::check(&[Completed]).is_err());
         assert!(RefillLifecycle::check(&[Pending, Completed, InProgress]).is_err());

@@ -84,7 +84,10 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("smm-mock: cannot start the runtime: {e}");
@@ -105,6 +108,14 @@ fn main() -> ExitCode {
             })
             .collect();
         let name = fixture.name.clone();
+        // Registered before the ready line, so a signal sent right after it is not lost.
+        let stop = match stop_signal() {
+            Ok(stop) => stop,
+            Err(e) => {
+                eprintln!("smm-mock: cannot listen for signals: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
         let config = Config {
             listen: args.listen,
             seed: args.seed,
@@ -122,7 +133,10 @@ fn main() -> ExitCode {
             }
         };
         println!("smm-mock listening on {}", panel.url());
-        println!("  fixture: {name} (seed {}, clock {})", args.seed, args.clock);
+        println!(
+            "  fixture: {name} (seed {}, clock {})",
+            args.seed, args.clock
+        );
         println!("  keys:    {}", accounts.join(", "));
         if args.no_admin {
             println!("  admin:   off");
@@ -130,11 +144,31 @@ fn main() -> ExitCode {
             println!("  admin:   {}/", panel.admin_url());
         }
         println!("  stop:    Ctrl-C");
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            eprintln!("smm-mock: cannot wait for Ctrl-C: {e}");
-        }
+        stop.await;
         eprintln!("smm-mock: shutting down");
         panel.shutdown().await;
         ExitCode::SUCCESS
+    })
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM; the handlers exist once this returns.
+#[cfg(unix)]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+/// Resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
     })
 }

@@ -61,7 +61,12 @@ impl BodyKind {
         let Some(raw) = content_type else {
             return Ok(Self::Form);
         };
-        let essence = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let essence = raw
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         match essence.as_str() {
             "" | "application/x-www-form-urlencoded" => Ok(Self::Form),
             "application/json" | "text/json" => Ok(Self::Json),
@@ -171,7 +176,9 @@ impl Fields {
 }
 
 fn not_scalar(name: &str) -> ReadError {
-    ReadError::BadJson(format!("field `{name}` must be a string, a number or a list of them"))
+    ReadError::BadJson(format!(
+        "field `{name}` must be a string, a number or a list of them"
+    ))
 }
 
 fn scalar(value: &serde_json::Value) -> Option<String> {
@@ -246,8 +253,10 @@ mod tests {
     #[test]
     fn json_numbers_and_strings_read_alike() {
         let mut f = Fields::default();
-        f.add_json(br#"{"quantity": 100, "service": "1", "runs": null, "orders": [1, "2"], "ok": true}"#)
-            .unwrap();
+        f.add_json(
+            br#"{"quantity": 100, "service": "1", "runs": null, "orders": [1, "2"], "ok": true}"#,
+        )
+        .unwrap();
         assert_eq!(f.get("quantity"), Some("100"));
         assert_eq!(f.get("service"), Some("1"));
         assert_eq!(f.get("runs"), None);
@@ -259,7 +268,10 @@ mod tests {
     fn json_that_is_not_an_object_of_scalars_is_refused() {
         for body in [&b"[1]"[..], b"{\"a\": {\"b\": 1}}", b"{", b"\"x\""] {
             let mut f = Fields::default();
-            assert!(matches!(f.add_json(body), Err(ReadError::BadJson(_))), "{body:?}");
+            assert!(
+                matches!(f.add_json(body), Err(ReadError::BadJson(_))),
+                "{body:?}"
+            );
         }
     }
 
@@ -271,7 +283,10 @@ mod tests {
             BodyKind::from_content_type(Some("application/x-www-form-urlencoded; charset=UTF-8")),
             Ok(Form)
         );
-        assert_eq!(BodyKind::from_content_type(Some("Application/JSON")), Ok(Json));
+        assert_eq!(
+            BodyKind::from_content_type(Some("Application/JSON")),
+            Ok(Json)
+        );
         assert!(BodyKind::from_content_type(Some("multipart/form-data; boundary=x")).is_err());
     }
 }

@@ -102,13 +102,22 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Fu
         }
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
-        tracing::info!("closing {} connection(s) still open after {DRAIN:?}", connections.len());
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::info!(
+            "closing {} connection(s) still open after {DRAIN:?}",
+            connections.len()
+        );
     }
     connections.shutdown().await;
 }
 
-async fn route(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn route(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = req.uri().path();
     if is_api_path(path) {
         return Ok(api(&shared, req).await);
@@ -136,7 +145,9 @@ pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, Re
     match Limited::new(req.into_body(), limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ReadError::TooLarge),
-        Err(e) => Err(ReadError::BadJson(format!("the body could not be read: {e}"))),
+        Err(e) => Err(ReadError::BadJson(format!(
+            "the body could not be read: {e}"
+        ))),
     }
 }
 
@@ -182,7 +193,12 @@ async fn api(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let (body, action, error, pairs) = match read_fields(req).await {
         Ok(fields) => {
             let answer = shared.panel().handle(&fields);
-            (Bytes::from(answer.body), answer.action, answer.error, fields.into_pairs())
+            (
+                Bytes::from(answer.body),
+                answer.action,
+                answer.error,
+                fields.into_pairs(),
+            )
         }
         Err(e) => {
             let body = crate::reply::to_json(&crate::reply::ErrorBody::from(&e));

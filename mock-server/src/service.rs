@@ -265,10 +265,14 @@ impl Service {
                 lines(fields, "keywords")?;
                 (link, q)
             }
-            T::CustomComments => (text(fields, "link")?, self.bounded_lines(fields, "comments")?),
-            T::MentionsCustomList => {
-                (text(fields, "link")?, self.bounded_lines(fields, "usernames")?)
-            }
+            T::CustomComments => (
+                text(fields, "link")?,
+                self.bounded_lines(fields, "comments")?,
+            ),
+            T::MentionsCustomList => (
+                text(fields, "link")?,
+                self.bounded_lines(fields, "usernames")?,
+            ),
             T::Mentions | T::MentionsWithHashtags => {
                 let link = text(fields, "link")?;
                 let q = self.bounded(fields, "quantity")?;
@@ -322,7 +326,9 @@ impl Service {
                     }
                 }
                 let posts_n = u64::from(posts.unwrap_or(1));
-                let units = max.checked_mul(posts_n).ok_or(ApiError::IncorrectField("posts"))?;
+                let units = max
+                    .checked_mul(posts_n)
+                    .ok_or(ApiError::IncorrectField("posts"))?;
                 (username, units)
             }
             T::WebTraffic => {
@@ -402,7 +408,11 @@ fn is_dmy(text: &str) -> bool {
     let number = |s: &str, len: std::ops::RangeInclusive<usize>| {
         len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
     };
-    if parts.len() != 3 || !number(parts[0], 1..=2) || !number(parts[1], 1..=2) || !number(parts[2], 4..=4) {
+    if parts.len() != 3
+        || !number(parts[0], 1..=2)
+        || !number(parts[1], 1..=2)
+        || !number(parts[2], 4..=4)
+    {
         return false;
     }
     let (day, month): (u32, u32) = (parts[0].parse().unwrap_or(0), parts[1].parse().unwrap_or(0));

@@ -391,7 +391,9 @@ impl Panel {
             remains: order.units - step.delivered_of(order.units),
             charge: precision.format(order.charge),
             refunded: precision.format(order.refunded),
-            lifecycle: self.fixture.lifecycles[order.lifecycle as usize].name.clone(),
+            lifecycle: self.fixture.lifecycles[order.lifecycle as usize]
+                .name
+                .clone(),
             step: order.position,
         })
     }
@@ -400,9 +402,17 @@ impl Panel {
     pub fn handle(&mut self, fields: &Fields) -> Answer {
         let action = fields.get("action");
         let known = action.and_then(|a| {
-            ["services", "add", "status", "refill", "refill_status", "cancel", "balance"]
-                .into_iter()
-                .find(|k| *k == a)
+            [
+                "services",
+                "add",
+                "status",
+                "refill",
+                "refill_status",
+                "cancel",
+                "balance",
+            ]
+            .into_iter()
+            .find(|k| *k == a)
         });
         match self.act(fields, known) {
             Ok(body) => Answer {
@@ -457,7 +467,10 @@ impl Panel {
 
     fn balance_body(&self, account: u32) -> Vec<u8> {
         to_json(&BalanceBody {
-            balance: self.fixture.precision.format(self.balances[account as usize]),
+            balance: self
+                .fixture
+                .precision
+                .format(self.balances[account as usize]),
             currency: &self.fixture.accounts[account as usize].currency,
         })
     }
@@ -618,7 +631,11 @@ impl Panel {
     }
 
     /// The status of refill `id`; in poll mode the refill then moves on.
-    fn refill_status_one(&mut self, account: u32, id: Option<u64>) -> Result<&'static str, ApiError> {
+    fn refill_status_one(
+        &mut self,
+        account: u32,
+        id: Option<u64>,
+    ) -> Result<&'static str, ApiError> {
         let index = id
             .and_then(|n| self.refill_index(account, n))
             .ok_or(ApiError::RefillNotFound)?;

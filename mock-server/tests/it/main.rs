@@ -1,0 +1,13 @@
+//! The integration tests of smm-mock: one binary, a module per area.
+
+mod accounts;
+mod actions;
+mod admin;
+mod bad_input;
+mod bulk;
+mod cli;
+mod determinism;
+mod lifecycle;
+mod money;
+mod schemas;
+mod support;
