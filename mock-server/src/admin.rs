@@ -93,8 +93,9 @@ fn dispatch(
     match (segments, method) {
         ([], &Method::GET) => index(shared),
         (["reset"], &Method::POST) => {
-            shared.panel().reset();
-            shared.journal().clear();
+            let mut state = shared.lock();
+            state.panel.reset();
+            state.journal.clear();
             (StatusCode::OK, json!({ "reset": true }))
         }
         (["clock"], &Method::GET) => clock(shared),
@@ -105,7 +106,7 @@ fn dispatch(
             };
             match ticks {
                 Some(n) if n <= 1_000_000 => {
-                    shared.panel().advance_clock(n);
+                    shared.lock().panel.advance_clock(n);
                     clock(shared)
                 }
                 _ => error(
@@ -115,7 +116,8 @@ fn dispatch(
             }
         }
         (["journal"], &Method::GET) => {
-            let journal = shared.journal();
+            let state = shared.lock();
+            let journal = &state.journal;
             let limit = params
                 .get("limit")
                 .and_then(|l| l.parse::<usize>().ok())
@@ -128,19 +130,21 @@ fn dispatch(
             )
         }
         (["accounts"], &Method::GET) => {
-            let panel = shared.panel();
+            let state = shared.lock();
+            let panel = &state.panel;
             let accounts: Vec<Value> = panel
                 .fixture()
                 .accounts
                 .iter()
-                .map(|a| account(&panel, &a.key))
+                .map(|a| account(panel, &a.key))
                 .collect();
             (StatusCode::OK, Value::Array(accounts))
         }
         (["accounts", key], &Method::GET) => {
-            let panel = shared.panel();
+            let state = shared.lock();
+            let panel = &state.panel;
             match panel.balance(key) {
-                Some(_) => (StatusCode::OK, account(&panel, key)),
+                Some(_) => (StatusCode::OK, account(panel, key)),
                 None => error(StatusCode::NOT_FOUND, format!("no account has key `{key}`")),
             }
         }
@@ -160,15 +164,17 @@ fn dispatch(
                     r#"body must be {"balance": "<decimal ≥ 0>"}"#,
                 );
             };
-            let mut panel = shared.panel();
+            let mut state = shared.lock();
+            let panel = &mut state.panel;
             if panel.set_balance(key, balance) {
-                (StatusCode::OK, account(&panel, key))
+                (StatusCode::OK, account(panel, key))
             } else {
                 error(StatusCode::NOT_FOUND, format!("no account has key `{key}`"))
             }
         }
         (["orders"], &Method::GET) => {
-            let panel = shared.panel();
+            let state = shared.lock();
+            let panel = &state.panel;
             let limit = params
                 .get("limit")
                 .and_then(|l| l.parse().ok())
@@ -204,7 +210,8 @@ fn dispatch(
 }
 
 fn index(shared: &Shared) -> Reply {
-    let panel = shared.panel();
+    let state = shared.lock();
+    let panel = &state.panel;
     (
         StatusCode::OK,
         json!({
@@ -227,7 +234,8 @@ fn index(shared: &Shared) -> Reply {
 }
 
 fn clock(shared: &Shared) -> Reply {
-    let panel = shared.panel();
+    let state = shared.lock();
+    let panel = &state.panel;
     (
         StatusCode::OK,
         json!({ "tick": panel.tick(), "mode": panel.clock_mode().to_string() }),
@@ -260,7 +268,8 @@ fn order(shared: &Shared, id: &str) -> Result<Value, Reply> {
             format!("`{id}` is not an order id"),
         )
     })?;
-    let panel = shared.panel();
+    let state = shared.lock();
+    let panel = &state.panel;
     let view = panel
         .order_view(id)
         .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no order {id}")))?;
@@ -296,7 +305,8 @@ fn force(shared: &Shared, id: &str, body: &Value) -> Reply {
         },
         None => None,
     };
-    let mut panel = shared.panel();
+    let mut state = shared.lock();
+    let panel = &mut state.panel;
     if panel.order_view(id).is_none() {
         return error(StatusCode::NOT_FOUND, format!("no order {id}"));
     }

@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 
 use bytes::Bytes;
+use hyper::{Method, Uri};
 
 /// The default number of requests kept.
 pub const DEFAULT_CAPACITY: usize = 1000;
@@ -15,9 +16,9 @@ pub struct Entry {
     /// Its number among all API requests since start or reset, from 1.
     pub seq: u64,
     /// HTTP method.
-    pub method: String,
-    /// Path.
-    pub path: String,
+    pub method: Method,
+    /// The request URI (path and query).
+    pub uri: Uri,
     /// The fields, in the order they came (empty when the request was unreadable).
     pub fields: Vec<(String, String)>,
     /// The answer body.
@@ -27,13 +28,17 @@ pub struct Entry {
 impl serde::Serialize for Entry {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let fields = crate::reply::Keyed(self.fields.clone());
+        let fields: serde_json::Map<String, serde_json::Value> = self
+            .fields
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().into()))
+            .collect();
         let response: serde_json::Value = serde_json::from_slice(&self.response)
             .unwrap_or_else(|_| String::from_utf8_lossy(&self.response).into_owned().into());
         let mut s = serializer.serialize_struct("Entry", 5)?;
         s.serialize_field("seq", &self.seq)?;
-        s.serialize_field("method", &self.method)?;
-        s.serialize_field("path", &self.path)?;
+        s.serialize_field("method", self.method.as_str())?;
+        s.serialize_field("path", self.uri.path())?;
         s.serialize_field("fields", &fields)?;
         s.serialize_field("response", &response)?;
         s.end()
@@ -61,8 +66,8 @@ impl Journal {
     /// Records a request; the oldest falls out when the ring is full.
     pub fn record(
         &mut self,
-        method: &str,
-        path: &str,
+        method: &Method,
+        uri: &Uri,
         fields: Vec<(String, String)>,
         response: Bytes,
     ) {
@@ -75,8 +80,8 @@ impl Journal {
         }
         self.entries.push_back(Entry {
             seq: self.total,
-            method: method.to_owned(),
-            path: path.to_owned(),
+            method: method.clone(),
+            uri: uri.clone(),
             fields,
             response,
         });
@@ -113,8 +118,8 @@ mod tests {
         let mut journal = Journal::new(2);
         for i in 0..5 {
             journal.record(
-                "POST",
-                "/api/v2",
+                &Method::POST,
+                &Uri::from_static("/api/v2"),
                 vec![("n".into(), i.to_string())],
                 Bytes::new(),
             );

@@ -106,8 +106,10 @@ impl MockPanel {
             clock: config.clock,
         };
         let shared = Arc::new(server::Shared {
-            panel: Mutex::new(Panel::new(Arc::new(config.fixture), options)),
-            journal: Mutex::new(journal::Journal::new(config.journal)),
+            state: Mutex::new(server::State {
+                panel: Panel::new(Arc::new(config.fixture), options),
+                journal: journal::Journal::new(config.journal),
+            }),
             admin: config.admin,
         });
         let (stop, stopped) = oneshot::channel::<()>();
@@ -118,7 +120,7 @@ impl MockPanel {
                 interval.tick().await;
                 loop {
                     interval.tick().await;
-                    shared.panel().advance_clock(1);
+                    shared.lock().panel.advance_clock(1);
                 }
             })
         });
@@ -157,7 +159,7 @@ impl MockPanel {
 
     /// Runs `f` on the panel's state (for tests that look inside).
     pub fn with_panel<T>(&self, f: impl FnOnce(&mut Panel) -> T) -> T {
-        f(&mut self.shared.panel())
+        f(&mut self.shared.lock().panel)
     }
 
     /// Stops accepting, drains open connections for at most 2 s, and returns

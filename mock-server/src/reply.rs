@@ -3,7 +3,12 @@
 //! Fields are written in a fixed order and bulk answers keep the order of the
 //! request, so the same answer is always the same bytes.
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use std::io::Write;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::money::Precision;
 
 use crate::error::ApiError;
 
@@ -51,20 +56,6 @@ pub enum EchoId {
     Text(String),
 }
 
-/// A JSON object keyed by id, in request order.
-#[derive(Debug)]
-pub struct Keyed<T>(pub Vec<(String, T)>);
-
-impl<T: Serialize> Serialize for Keyed<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (key, value) in &self.0 {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
-    }
-}
-
 /// One entry of `services`.
 #[derive(Debug, serde::Serialize)]
 pub struct ServiceBody<'a> {
@@ -101,28 +92,89 @@ pub struct AddBody {
     pub order: u64,
 }
 
-/// The status of one order.
-#[derive(Debug, serde::Serialize)]
+/// The status of one order. Written by hand ([`StatusBody::write_json`]):
+/// a bulk answer holds up to 100 of them, and this is the hot path.
+#[derive(Debug, Clone, PartialEq)]
 pub struct StatusBody<'a> {
     /// What the order costs now (charge − refunds).
-    pub charge: String,
+    pub charge: Decimal,
+    /// The panel's money precision.
+    pub precision: Precision,
     /// The count before delivery started.
-    pub start_count: String,
+    pub start_count: u32,
     /// The status.
     pub status: &'static str,
     /// Units not delivered.
-    pub remains: String,
+    pub remains: u64,
     /// Currency of the account.
     pub currency: &'a str,
     /// Drip-feed runs (drip-feed orders only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub runs: Option<String>,
+    pub runs: Option<u32>,
     /// Subscription posts (subscriptions only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub posts: Option<String>,
+    pub posts: Option<u32>,
     /// Subscription expiry (subscriptions only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub expiry: Option<&'a str>,
+}
+
+impl StatusBody<'_> {
+    /// Appends the JSON object: `{"charge":"0.27819","start_count":"3572",
+    /// "status":"Partial","remains":"157","currency":"USD"}` and, when set,
+    /// `runs`, `posts`, `expiry`; every value a string, as CONTRACT §3 says.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let decimals = self.precision.decimals() as usize;
+        let charge = self.precision.round(self.charge);
+        // Writing to a Vec cannot fail.
+        let _ = write!(
+            out,
+            r#"{{"charge":"{charge:.decimals$}","start_count":"{}","status":"{}","remains":"{}","currency":"#,
+            self.start_count, self.status, self.remains
+        );
+        string(out, self.currency);
+        if let Some(runs) = self.runs {
+            let _ = write!(out, r#","runs":"{runs}""#);
+        }
+        if let Some(posts) = self.posts {
+            let _ = write!(out, r#","posts":"{posts}""#);
+        }
+        if let Some(expiry) = self.expiry {
+            out.extend_from_slice(br#","expiry":"#);
+            string(out, expiry);
+        }
+        out.push(b'}');
+    }
+
+    /// The JSON object alone.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(128);
+        self.write_json(&mut out);
+        out
+    }
+}
+
+/// Appends a JSON string, escaped.
+fn string(out: &mut Vec<u8>, text: &str) {
+    let _ = serde_json::to_writer(&mut *out, text);
+}
+
+/// A bulk status answer: an object keyed by the requested id, in request order.
+pub fn bulk_status(items: &[(&str, Result<StatusBody<'_>, ApiError>)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128 * items.len() + 2);
+    out.push(b'{');
+    for (i, (id, item)) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        string(&mut out, id);
+        out.push(b':');
+        match item {
+            Ok(status) => status.write_json(&mut out),
+            Err(e) => {
+                let _ = serde_json::to_writer(&mut out, &ErrorBody::from(e));
+            }
+        }
+    }
+    out.push(b'}');
+    out
 }
 
 /// `{"refill": "1"}`.
@@ -181,4 +233,52 @@ pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
         // Only a map with non-string keys can fail, and we have none.
         format!("{{\"error\":\"internal: {e}\"}}").into_bytes()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(runs: Option<u32>, expiry: Option<&str>) -> StatusBody<'_> {
+        StatusBody {
+            charge: Decimal::new(27819, 5),
+            precision: Precision::new(5),
+            start_count: 3572,
+            status: "Partial",
+            remains: 157,
+            currency: "USD",
+            runs,
+            posts: runs,
+            expiry,
+        }
+    }
+
+    #[test]
+    fn a_status_is_the_reference_json() {
+        let value: serde_json::Value = serde_json::from_slice(&body(None, None).to_json()).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"charge": "0.27819", "start_count": "3572", "status": "Partial", "remains": "157", "currency": "USD"})
+        );
+        let extra: serde_json::Value =
+            serde_json::from_slice(&body(Some(3), Some("1/2/2027\"")).to_json()).unwrap();
+        assert_eq!(
+            (extra["runs"].as_str(), extra["posts"].as_str()),
+            (Some("3"), Some("3"))
+        );
+        assert_eq!(extra["expiry"], "1/2/2027\"");
+    }
+
+    #[test]
+    fn bulk_keys_are_escaped_and_kept_in_order() {
+        let items = [
+            ("9", Ok(body(None, None))),
+            ("a\"b", Err(ApiError::IncorrectOrder)),
+            ("1", Err(ApiError::IncorrectOrder)),
+        ];
+        let text = String::from_utf8(bulk_status(&items)).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["a\"b"]["error"], "Incorrect order ID");
+        assert!(text.find("\"9\"").unwrap() < text.find("\"1\"").unwrap());
+    }
 }

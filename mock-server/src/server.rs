@@ -31,27 +31,29 @@ use crate::state::Panel;
 /// How long shutdown waits for open connections before closing them (DECISIONS 21).
 pub const DRAIN: Duration = Duration::from_secs(2);
 
+/// The panel and its journal, behind one lock: an API request takes it once.
+#[derive(Debug)]
+pub struct State {
+    /// The panel.
+    pub panel: Panel,
+    /// The request journal.
+    pub journal: Journal,
+}
+
 /// The state every connection shares.
 #[derive(Debug)]
 pub struct Shared {
-    /// The panel.
-    pub panel: Mutex<Panel>,
-    /// The request journal.
-    pub journal: Mutex<Journal>,
+    /// The panel and journal.
+    pub state: Mutex<State>,
     /// Whether `/__mock/` answers.
     pub admin: bool,
 }
 
 impl Shared {
-    /// Locks the panel. A poisoned lock is recovered: every change to the
-    /// panel is made after all its checks, so no panic can leave it half done.
-    pub fn panel(&self) -> MutexGuard<'_, Panel> {
-        self.panel.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Locks the journal.
-    pub fn journal(&self) -> MutexGuard<'_, Journal> {
-        self.journal.lock().unwrap_or_else(|e| e.into_inner())
+    /// Locks the state. A poisoned lock is recovered: every change to the
+    /// panel is made after all its checks, so no panic leaves it half done.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -170,11 +172,11 @@ async fn read_fields(req: Request<Incoming>) -> Result<Fields, ApiError> {
     if method == Method::GET {
         return Ok(fields);
     }
-    let content_type = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap_or("(not text)").to_owned());
-    let kind = BodyKind::from_content_type(content_type.as_deref());
+    let kind = BodyKind::from_content_type(
+        req.headers()
+            .get(CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap_or("(not text)")),
+    );
     let body = read_body(req, BODY_LIMIT).await.map_err(malformed)?;
     if body.is_empty() {
         return Ok(fields);
@@ -187,32 +189,37 @@ async fn read_fields(req: Request<Incoming>) -> Result<Fields, ApiError> {
 }
 
 async fn api(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let started = Instant::now();
-    let method = req.method().to_string();
-    let path = req.uri().path().to_owned();
-    let (body, action, error, pairs) = match read_fields(req).await {
+    let started =
+        tracing::enabled!(target: "smm_mock::request", tracing::Level::INFO).then(Instant::now);
+    let method = req.method().clone();
+    let uri = req.uri().clone();
+    let (body, action, error) = match read_fields(req).await {
         Ok(fields) => {
-            let answer = shared.panel().handle(&fields);
-            (
-                Bytes::from(answer.body),
-                answer.action,
-                answer.error,
-                fields.into_pairs(),
-            )
+            let mut state = shared.lock();
+            let answer = state.panel.handle(&fields);
+            let body = Bytes::from(answer.body);
+            state
+                .journal
+                .record(&method, &uri, fields.into_pairs(), body.clone());
+            (body, answer.action, answer.error)
         }
         Err(e) => {
-            let body = crate::reply::to_json(&crate::reply::ErrorBody::from(&e));
-            (Bytes::from(body), None, Some(e.to_string()), Vec::new())
+            let body = Bytes::from(crate::reply::to_json(&crate::reply::ErrorBody::from(&e)));
+            shared
+                .lock()
+                .journal
+                .record(&method, &uri, Vec::new(), body.clone());
+            (body, None, Some(e.to_string()))
         }
     };
     tracing::info!(
         target: "smm_mock::request",
-        "{method} {path} action={} -> {} ({:.2} ms)",
+        "{method} {} action={} -> {} ({:.2} ms)",
+        uri.path(),
         action.unwrap_or("-"),
         error.as_deref().unwrap_or("ok"),
-        started.elapsed().as_secs_f64() * 1000.0,
+        started.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0),
     );
-    shared.journal().record(&method, &path, pairs, body.clone());
     json(StatusCode::OK, body)
 }
 

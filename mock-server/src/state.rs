@@ -7,7 +7,7 @@
 //! nothing, and the balance is debited and checked under one `&mut self`, so
 //! it never goes negative.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::fixture::Fixture;
 use crate::lifecycle::{OrderStatus, RefillStatus, Step};
 use crate::reply::{
-    to_json, AddBody, BalanceBody, CancelItem, EchoId, ErrorBody, Item, Keyed, RefillBody,
+    bulk_status, to_json, AddBody, BalanceBody, CancelItem, EchoId, ErrorBody, RefillBody,
     RefillItem, RefillStatusBody, RefillStatusItem, ServiceBody, StatusBody,
 };
 use crate::request::Fields;
@@ -531,23 +531,22 @@ impl Panel {
     /// The status object of order `index` as it was on `step`.
     fn status_body(&self, index: usize, step: Step) -> StatusBody<'_> {
         let order = &self.orders[index];
-        let precision = self.fixture.precision;
-        let start_count = if step.status == OrderStatus::Pending {
-            0
-        } else {
-            order.start_count
-        };
         let (posts, expiry) = match order.subscription.as_deref() {
-            Some((posts, expiry)) => (posts.map(|p| p.to_string()), expiry.as_deref()),
+            Some((posts, expiry)) => (*posts, expiry.as_deref()),
             None => (None, None),
         };
         StatusBody {
-            charge: precision.format(order.charge - self.refund_for(order, step)),
-            start_count: start_count.to_string(),
+            charge: order.charge - self.refund_for(order, step),
+            precision: self.fixture.precision,
+            start_count: if step.status == OrderStatus::Pending {
+                0
+            } else {
+                order.start_count
+            },
             status: step.status.as_str(),
-            remains: (order.units - step.delivered_of(order.units)).to_string(),
+            remains: order.units - step.delivered_of(order.units),
             currency: &self.fixture.accounts[order.account as usize].currency,
-            runs: (order.runs > 0).then(|| order.runs.to_string()),
+            runs: (order.runs > 0).then_some(order.runs),
             posts,
             expiry,
         }
@@ -563,17 +562,16 @@ impl Panel {
                     (id, index.map(|i| (i, self.poll_order(i))))
                 })
                 .collect();
-            let answers = polled
+            let answers: Vec<(&str, Result<StatusBody<'_>, ApiError>)> = polled
                 .into_iter()
                 .map(|(id, polled)| {
-                    let item = match polled {
-                        Some((index, step)) => Item::Ok(self.status_body(index, step)),
-                        None => Item::Err(ErrorBody::from(&ApiError::IncorrectOrder)),
-                    };
-                    (id.to_owned(), item)
+                    let item = polled
+                        .map(|(index, step)| self.status_body(index, step))
+                        .ok_or(ApiError::IncorrectOrder);
+                    (id, item)
                 })
                 .collect();
-            return Ok(to_json(&Keyed(answers)));
+            return Ok(bulk_status(&answers));
         }
         let index = fields
             .get("order")
@@ -581,7 +579,7 @@ impl Panel {
             .and_then(|n| self.order_index(account, n))
             .ok_or(ApiError::IncorrectOrder)?;
         let step = self.poll_order(index);
-        Ok(to_json(&self.status_body(index, step)))
+        Ok(self.status_body(index, step).to_json())
     }
 
     /// Creates a refill of order `id`, or says why not.
@@ -724,8 +722,9 @@ fn echo(id: &str) -> EchoId {
 /// duplicates answered once, in request order (DECISIONS 18).
 pub fn bulk_ids(raw: &str) -> Result<Vec<&str>, ApiError> {
     let mut ids: Vec<&str> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     for id in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        if !ids.contains(&id) {
+        if seen.insert(id) {
             if ids.len() == BULK_LIMIT {
                 return Err(ApiError::TooManyIds(BULK_LIMIT));
             }
