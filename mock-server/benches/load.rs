@@ -219,8 +219,8 @@ fn median(results: Vec<Result>) -> Result {
 fn main() {
     let options = options();
     println!(
-        "smm-mock load benchmark: wrk -t2 -c{} -d{}s per scenario, servers on 2 tokio workers",
-        options.connections, options.seconds
+        "smm-mock load benchmark: wrk -t2 -c{} -d{}s per scenario, median of {} rounds, servers on 2 tokio workers",
+        options.connections, options.seconds, options.rounds
     );
     memory(options.orders);
 

@@ -45,6 +45,15 @@ struct Args {
     quiet: bool,
 }
 
+/// Prints a line to stdout, ignoring a closed stdout: a script that read the
+/// ready line and closed the pipe must not take the panel down.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 #[allow(clippy::print_stdout, clippy::print_stderr)]
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -132,18 +141,18 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        println!("smm-mock listening on {}", panel.url());
-        println!(
+        say!("smm-mock listening on {}", panel.url());
+        say!(
             "  fixture: {name} (seed {}, clock {})",
             args.seed, args.clock
         );
-        println!("  keys:    {}", accounts.join(", "));
+        say!("  keys:    {}", accounts.join(", "));
         if args.no_admin {
-            println!("  admin:   off");
+            say!("  admin:   off");
         } else {
-            println!("  admin:   {}/", panel.admin_url());
+            say!("  admin:   {}/", panel.admin_url());
         }
-        println!("  stop:    Ctrl-C");
+        say!("  stop:    Ctrl-C");
         stop.await;
         eprintln!("smm-mock: shutting down");
         panel.shutdown().await;

@@ -9,5 +9,6 @@ mod cli;
 mod determinism;
 mod lifecycle;
 mod money;
+mod readme;
 mod schemas;
 mod support;
