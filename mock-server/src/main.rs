@@ -144,7 +144,8 @@ fn main() -> ExitCode {
         say!("smm-mock listening on {}", panel.url());
         say!(
             "  fixture: {name} (seed {}, clock {})",
-            args.seed, args.clock
+            args.seed,
+            args.clock
         );
         say!("  keys:    {}", accounts.join(", "));
         if args.no_admin {

@@ -22,6 +22,17 @@ use crate::reply::{
 };
 use crate::request::Fields;
 
+/// The actions of CONTRACT §2.
+pub const ACTIONS: [&str; 7] = [
+    "services",
+    "add",
+    "status",
+    "refill",
+    "refill_status",
+    "cancel",
+    "balance",
+];
+
 /// The most distinct ids `orders` / `refills` take (CONTRACT §5).
 pub const BULK_LIMIT: usize = 100;
 
@@ -401,19 +412,7 @@ impl Panel {
     /// Answers one API request.
     pub fn handle(&mut self, fields: &Fields) -> Answer {
         let action = fields.get("action");
-        let known = action.and_then(|a| {
-            [
-                "services",
-                "add",
-                "status",
-                "refill",
-                "refill_status",
-                "cancel",
-                "balance",
-            ]
-            .into_iter()
-            .find(|k| *k == a)
-        });
+        let known = action.and_then(|a| ACTIONS.into_iter().find(|k| *k == a));
         match self.act(fields, known) {
             Ok(body) => Answer {
                 body,

@@ -1,6 +1,6 @@
 //! Every action of CONTRACT §2, and `add` for every service type of §2.1.
 
-use crate::support::{error_of, Mock};
+use crate::support::{check_api_answer, error_of, Mock};
 
 /// For each service of the built-in fixture: the fields of a valid order, the
 /// fields that order cannot do without, and its charge worked out by hand
@@ -455,8 +455,8 @@ async fn get_query_strings_and_json_bodies_are_read_like_forms() {
             Vec::new(),
         )
         .await;
-    assert_eq!(get.status, 200);
-    assert_eq!(get.json()["balance"], "1000.00000");
+    let balance = check_api_answer(&[("action", "balance")], &get);
+    assert_eq!(balance["balance"], "1000.00000");
     let json = mock
         .raw(
             "POST",
@@ -465,7 +465,9 @@ async fn get_query_strings_and_json_bodies_are_read_like_forms() {
             br#"{"key":"test-key","action":"add","service":2,"link":"https://x.com/json","quantity":100}"#.to_vec(),
         )
         .await;
-    let id = json.json()["order"].as_u64().expect("an order");
+    let id = check_api_answer(&[("action", "add")], &json)["order"]
+        .as_u64()
+        .expect("an order");
     let status = mock.status(id).await;
     assert_eq!(status["charge"], "0.03000");
     let none = mock

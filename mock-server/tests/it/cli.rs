@@ -10,7 +10,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_smm-mock");
 #[tokio::test]
 async fn it_listens_prints_its_keys_and_stops_on_ctrl_c() {
     let mut child = Command::new(BIN)
-        .args(["--listen", "127.0.0.1:0", "--quiet"])
+        .args(["--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -62,6 +62,15 @@ async fn it_listens_prints_its_keys_and_stops_on_ctrl_c() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(status.success(), "{status}");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let logged: Vec<&str> = stderr.lines().filter(|l| l.contains("/api/v2")).collect();
+    assert_eq!(logged.len(), 1, "one log line per request: {stderr}");
+    assert!(
+        logged[0].contains("POST /api/v2 action=balance -> ok"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("test-key"), "the log never prints a key");
 }
 
 #[test]

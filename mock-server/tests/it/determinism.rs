@@ -5,7 +5,7 @@
 
 use smm_mock::{Config, Fixture};
 
-use crate::support::Mock;
+use crate::support::{check_api_answer, Mock};
 
 /// Replays the recorded sequence; returns every answer, status and body.
 async fn replay(seed: u64) -> Vec<u8> {
@@ -25,6 +25,10 @@ async fn replay(seed: u64) -> Vec<u8> {
                 line.as_bytes().to_vec(),
             )
             .await;
+        let mut fields = smm_mock::request::Fields::default();
+        fields.add_form(line.as_bytes()).expect("a readable line");
+        let pairs: Vec<(&str, &str)> = fields.iter().collect();
+        check_api_answer(&pairs, &raw);
         transcript.extend_from_slice(format!("{} {}\n", raw.status, raw.content_type).as_bytes());
         transcript.extend_from_slice(&raw.body);
         transcript.push(b'\n');
