@@ -29,6 +29,7 @@ pub mod fixture;
 pub mod journal;
 pub mod lifecycle;
 pub mod money;
+pub mod profile;
 pub mod reply;
 pub mod request;
 pub mod server;
@@ -65,6 +66,8 @@ pub struct Config {
     pub admin: bool,
     /// How many requests the journal keeps.
     pub journal: usize,
+    /// Deviation profiles switched on.
+    pub profiles: profile::Profiles,
 }
 
 impl Config {
@@ -78,6 +81,7 @@ impl Config {
             tick: None,
             admin: true,
             journal: journal::DEFAULT_CAPACITY,
+            profiles: profile::Profiles::NONE,
         }
     }
 }
@@ -104,6 +108,7 @@ impl MockPanel {
         let options = PanelOptions {
             seed: config.seed,
             clock: config.clock,
+            profiles: config.profiles,
         };
         let shared = Arc::new(server::Shared {
             state: Mutex::new(server::State {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use smm_mock::profile::{Profile, PROFILES};
 use smm_mock::{ClockMode, Config, Fixture, MockPanel};
 
 /// A deterministic mock SMM panel (API v2) for testing clients.
@@ -37,6 +38,12 @@ struct Args {
     /// How many requests the journal (GET /__mock/journal) keeps.
     #[arg(long, default_value_t = smm_mock::journal::DEFAULT_CAPACITY, value_name = "N")]
     journal: usize,
+    /// Switch on a deviation profile (repeatable); see --list-profiles.
+    #[arg(long = "profile", value_name = "NAME")]
+    profiles: Vec<Profile>,
+    /// Print every deviation profile with its class and what it simulates, and exit.
+    #[arg(long)]
+    list_profiles: bool,
     /// Check the fixture and exit (0 if it is valid) without serving.
     #[arg(long)]
     check: bool,
@@ -67,6 +74,13 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 
+    if args.list_profiles {
+        for d in PROFILES {
+            println!("{:<26} {:<8} {}", d.name, d.class, d.simulates);
+            println!("{:<26} {:<8} seen: {}", "", "", d.seen);
+        }
+        return ExitCode::SUCCESS;
+    }
     let fixture = match &args.fixture {
         Some(path) => Fixture::load(path),
         None => Ok(Fixture::builtin()),
@@ -132,6 +146,7 @@ fn main() -> ExitCode {
             tick: args.tick_ms.map(Duration::from_millis),
             admin: !args.no_admin,
             journal: args.journal,
+            profiles: args.profiles.iter().copied().collect(),
             ..Config::new(fixture)
         };
         let panel = match MockPanel::start_with(config).await {
@@ -148,6 +163,13 @@ fn main() -> ExitCode {
             args.clock
         );
         say!("  keys:    {}", accounts.join(", "));
+        if !args.profiles.is_empty() {
+            let names: Vec<&str> = args.profiles.iter().map(|p| p.name()).collect();
+            say!(
+                "  profiles: {} (deviating from the contract on purpose)",
+                names.join(", ")
+            );
+        }
         if args.no_admin {
             say!("  admin:   off");
         } else {

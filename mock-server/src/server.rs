@@ -193,7 +193,7 @@ async fn api(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
         tracing::enabled!(target: "smm_mock::request", tracing::Level::INFO).then(Instant::now);
     let method = req.method().clone();
     let uri = req.uri().clone();
-    let (body, action, error) = match read_fields(req).await {
+    let (body, action, error, status) = match read_fields(req).await {
         Ok(fields) => {
             let mut state = shared.lock();
             let answer = state.panel.handle(&fields);
@@ -201,7 +201,7 @@ async fn api(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
             state
                 .journal
                 .record(&method, &uri, fields.into_pairs(), body.clone());
-            (body, answer.action, answer.error)
+            (body, answer.action, answer.error, answer.http_status)
         }
         Err(e) => {
             let body = Bytes::from(crate::reply::to_json(&crate::reply::ErrorBody::from(&e)));
@@ -209,7 +209,7 @@ async fn api(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
                 .lock()
                 .journal
                 .record(&method, &uri, Vec::new(), body.clone());
-            (body, None, Some(e.to_string()))
+            (body, None, Some(e.to_string()), 200)
         }
     };
     tracing::info!(
@@ -220,7 +220,7 @@ async fn api(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
         error.as_deref().unwrap_or("ok"),
         started.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0),
     );
-    json(StatusCode::OK, body)
+    json(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body)
 }
 
 /// The address a server is reachable on, as a URL base (`http://127.0.0.1:8080`).

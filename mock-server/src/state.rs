@@ -16,6 +16,7 @@ use crate::clock::ClockMode;
 use crate::error::ApiError;
 use crate::fixture::Fixture;
 use crate::lifecycle::{OrderStatus, RefillStatus, Step};
+use crate::profile::{Profile, Profiles};
 use crate::reply::{
     bulk_status, to_json, AddBody, BalanceBody, CancelItem, EchoId, ErrorBody, RefillBody,
     RefillItem, RefillStatusBody, RefillStatusItem, ServiceBody, StatusBody,
@@ -85,6 +86,8 @@ pub struct PanelOptions {
     pub seed: u64,
     /// When orders move.
     pub clock: ClockMode,
+    /// Deviations switched on (none: the conforming panel).
+    pub profiles: Profiles,
 }
 
 /// A panel: a fixture brought to life.
@@ -110,6 +113,8 @@ pub struct Answer {
     pub action: Option<&'static str>,
     /// The top-level error, when the request was refused.
     pub error: Option<String>,
+    /// The HTTP status to answer with: 200, but for `http-4xx-errors`.
+    pub http_status: u16,
 }
 
 /// A view of an order for the admin API and tests.
@@ -398,7 +403,12 @@ impl Panel {
             link: order.link.to_string(),
             units: order.units,
             runs: order.runs,
-            status: step.status.as_str(),
+            status: match step.status {
+                OrderStatus::InProgress if self.options.profiles.has(Profile::StatusCase) => {
+                    "In Progress"
+                }
+                status => status.as_str(),
+            },
             remains: order.units - step.delivered_of(order.units),
             charge: precision.format(order.charge),
             refunded: precision.format(order.refunded),
@@ -418,11 +428,21 @@ impl Panel {
                 body,
                 action: known,
                 error: None,
+                http_status: 200,
             },
             Err(e) => Answer {
                 body: to_json(&ErrorBody::from(&e)),
                 action: known,
                 error: Some(e.to_string()),
+                http_status: if self.options.profiles.has(Profile::Http4xxErrors) {
+                    match e {
+                        ApiError::InvalidKey => 401,
+                        ApiError::NotEnoughFunds => 402,
+                        _ => 400,
+                    }
+                } else {
+                    200
+                },
             },
         }
     }
@@ -481,11 +501,29 @@ impl Panel {
             .and_then(|id| self.fixture.service_index(id))
             .ok_or(ApiError::IncorrectService)?;
         let svc = &self.fixture.services[service];
-        let new = svc.order(fields)?;
+        let profiles = self.options.profiles;
+        let per = if profiles.has(Profile::WrongCharge) {
+            svc.kind.price_per() / 10
+        } else {
+            svc.kind.price_per()
+        };
+        let new = match svc.order(fields) {
+            Ok(new) => new,
+            Err(e) => {
+                if profiles.has(Profile::ChargeOnError) {
+                    let fee = self.fixture.precision.price(svc.rate, svc.min, per);
+                    let balance = &mut self.balances[account as usize];
+                    if let Some(fee) = fee.filter(|fee| *fee <= *balance) {
+                        *balance -= fee;
+                    }
+                }
+                return Err(e);
+            }
+        };
         let charge = self
             .fixture
             .precision
-            .price(svc.rate, new.units, svc.kind.price_per())
+            .price(svc.rate, new.units, per.max(1))
             .ok_or(ApiError::IncorrectField("quantity"))?;
         let balance = &mut self.balances[account as usize];
         if *balance < charge {
@@ -542,7 +580,12 @@ impl Panel {
             } else {
                 order.start_count
             },
-            status: step.status.as_str(),
+            status: match step.status {
+                OrderStatus::InProgress if self.options.profiles.has(Profile::StatusCase) => {
+                    "In Progress"
+                }
+                status => status.as_str(),
+            },
             remains: order.units - step.delivered_of(order.units),
             currency: &self.fixture.accounts[order.account as usize].currency,
             runs: (order.runs > 0).then_some(order.runs),
@@ -553,7 +596,7 @@ impl Panel {
 
     fn status(&mut self, account: u32, fields: &Fields) -> Result<Vec<u8>, ApiError> {
         if let Some(raw) = fields.get("orders") {
-            let ids = bulk_ids(raw)?;
+            let ids = self.bulk_ids(raw)?;
             let polled: Vec<(&str, Option<(usize, Step)>)> = ids
                 .into_iter()
                 .map(|id| {
@@ -570,7 +613,8 @@ impl Panel {
                     (id, item)
                 })
                 .collect();
-            return Ok(bulk_status(&answers));
+            let bare = self.options.profiles.has(Profile::BareStringBulkErrors);
+            return Ok(bulk_status(&answers, bare));
         }
         let index = fields
             .get("order")
@@ -610,7 +654,7 @@ impl Panel {
 
     fn refill(&mut self, account: u32, fields: &Fields) -> Result<Vec<u8>, ApiError> {
         if let Some(raw) = fields.get("orders") {
-            let ids = bulk_ids(raw)?;
+            let ids = self.bulk_ids(raw)?;
             let items: Vec<RefillItem> = ids
                 .into_iter()
                 .map(|id| RefillItem {
@@ -647,7 +691,7 @@ impl Panel {
 
     fn refill_status(&mut self, account: u32, fields: &Fields) -> Result<Vec<u8>, ApiError> {
         if let Some(raw) = fields.get("refills") {
-            let ids = bulk_ids(raw)?;
+            let ids = self.bulk_ids(raw)?;
             let items: Vec<RefillStatusItem> = ids
                 .into_iter()
                 .map(|id| RefillStatusItem {
@@ -660,6 +704,12 @@ impl Panel {
         let id = fields.get("refill").and_then(parse_id);
         let status = self.refill_status_one(account, id)?;
         Ok(to_json(&RefillStatusBody { status }))
+    }
+
+    /// The ids of a bulk field, with the limit unless `bulk-overflow-ignored`.
+    fn bulk_ids<'a>(&self, raw: &'a str) -> Result<Vec<&'a str>, ApiError> {
+        let overflow = self.options.profiles.has(Profile::BulkOverflowIgnored);
+        bulk_ids(raw, (!overflow).then_some(BULK_LIMIT))
     }
 
     /// Cancels order `id`, or says why not.
@@ -689,7 +739,7 @@ impl Panel {
             .get("orders")
             .or_else(|| fields.get("order"))
             .ok_or(ApiError::IncorrectOrder)?;
-        let ids = bulk_ids(raw)?;
+        let ids = self.bulk_ids(raw)?;
         let items: Vec<CancelItem> = ids
             .into_iter()
             .map(|id| CancelItem {
@@ -719,12 +769,12 @@ fn echo(id: &str) -> EchoId {
 
 /// The ids of a bulk field: split on commas, trimmed, blanks dropped,
 /// duplicates answered once, in request order (DECISIONS 18).
-pub fn bulk_ids(raw: &str) -> Result<Vec<&str>, ApiError> {
+pub fn bulk_ids(raw: &str, limit: Option<usize>) -> Result<Vec<&str>, ApiError> {
     let mut ids: Vec<&str> = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();
     for id in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         if seen.insert(id) {
-            if ids.len() == BULK_LIMIT {
+            if limit == Some(ids.len()) {
                 return Err(ApiError::TooManyIds(BULK_LIMIT));
             }
             ids.push(id);

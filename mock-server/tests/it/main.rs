@@ -9,6 +9,7 @@ mod cli;
 mod determinism;
 mod lifecycle;
 mod money;
+mod profiles;
 mod readme;
 mod schemas;
 mod support;
