@@ -1,0 +1,39 @@
+//! The mock's admin API, used only when told (`--mock-admin URL`, or the
+//! in-process mock): it never probes admin paths on its own (DECISIONS 13).
+
+use crate::client::Client;
+
+/// Advances the mock's clock by `ticks`.
+pub async fn advance(client: &Client, admin: &str, ticks: u64) -> Result<(), String> {
+    client
+        .admin_post(
+            &format!("{admin}/clock/advance"),
+            &serde_json::json!({ "ticks": ticks }),
+        )
+        .await
+        .map(|_| ())
+}
+
+/// Forces order `id` into `status` with `delivered` percent.
+pub async fn force_status(
+    client: &Client,
+    admin: &str,
+    id: u64,
+    status: &str,
+    delivered: u8,
+) -> Result<(), String> {
+    client
+        .admin_post(
+            &format!("{admin}/orders/{id}/status"),
+            &serde_json::json!({ "status": status, "delivered": delivered }),
+        )
+        .await
+        .map(|_| ())
+}
+
+/// Whether the mock moves orders on each status poll by itself (its clock
+/// mode is `poll`), so the runner must not advance it too.
+pub async fn polls_advance(client: &Client, admin: &str) -> Result<bool, String> {
+    let clock = client.admin_get(&format!("{admin}/clock")).await?;
+    Ok(clock["mode"] == "poll")
+}

@@ -1,0 +1,297 @@
+//! Bulk forms (CONTRACT §5): at most 100 ids, one answer per distinct id,
+//! per-id errors that never fail the batch, a top-level error past 100.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::{judge, Ctx, Findings, UNKNOWN_ID};
+use crate::client::Exchange;
+use crate::outcome::Verdict;
+use crate::schema::{self, Kind};
+
+/// `n` ids no panel has.
+pub fn unknown_ids(n: u64) -> Vec<String> {
+    (0..n).map(|i| (UNKNOWN_ID + i).to_string()).collect()
+}
+
+/// Checks a bulk status answer: exactly the `expected` keys, each answered
+/// with a status object (for `known`) or an error object.
+fn bulk_status_answer(
+    ctx: &Ctx,
+    f: &mut Findings,
+    exchange: &Exchange,
+    expected: &BTreeSet<String>,
+    known: &BTreeSet<String>,
+) {
+    let Some(value) = judge(ctx, f, exchange, Kind::StatusBulk) else {
+        return;
+    };
+    let Some(object) = value.as_object() else {
+        return;
+    };
+    let got: BTreeSet<String> = object.keys().cloned().collect();
+    if &got != expected {
+        let missing: Vec<&String> = expected.difference(&got).take(5).collect();
+        let extra: Vec<&String> = got.difference(expected).take(5).collect();
+        f.fail(
+            &ctx.client,
+            exchange,
+            format!(
+                "{} answers for {} distinct ids (missing {missing:?}, unexpected {extra:?})",
+                got.len(),
+                expected.len()
+            ),
+            "one answer per distinct id, keyed by the id",
+        );
+    }
+    for (id, item) in object {
+        let is_known = known.contains(id);
+        if is_known && schema::is_error(item) {
+            f.fail(
+                &ctx.client,
+                exchange,
+                format!("existing order {id} answered with an error"),
+                "a status object",
+            );
+        }
+        if !is_known && expected.contains(id) && !schema::is_error(item) {
+            f.fail(
+                &ctx.client,
+                exchange,
+                format!("unknown id {id} not answered with an error object"),
+                r#"{"error": "..."}"#,
+            );
+        }
+    }
+}
+
+async fn status_with(ctx: &Ctx, f: &mut Findings, raw: &str, known: &[u64]) {
+    let exchange = ctx.client.call("status", &[("orders", raw)]).await;
+    let expected: BTreeSet<String> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let known: BTreeSet<String> = known.iter().map(u64::to_string).collect();
+    bulk_status_answer(ctx, f, &exchange, &expected, &known);
+}
+
+/// `bulk.status.sizes`: 1, 2 and 100 ids get 1, 2 and 100 answers.
+pub async fn sizes(ctx: Arc<Ctx>) -> Verdict {
+    let mut f = Findings::default();
+    for n in [1, 2, 100] {
+        let mut ids: Vec<String> = ctx
+            .known_orders
+            .iter()
+            .take(n as usize)
+            .map(u64::to_string)
+            .collect();
+        ids.extend(unknown_ids(n - ids.len() as u64));
+        status_with(&ctx, &mut f, &ids.join(","), &ctx.known_orders).await;
+    }
+    f.verdict(ctx.mode, "1, 2 and 100 ids get 1, 2 and 100 answers")
+}
+
+/// `bulk.status.per-id-errors`: a bad id never fails the batch.
+pub async fn per_id_errors(ctx: Arc<Ctx>) -> Verdict {
+    let mut f = Findings::default();
+    let mut ids: Vec<String> = ctx
+        .known_orders
+        .iter()
+        .take(3)
+        .map(u64::to_string)
+        .collect();
+    ids.extend([
+        "abc".to_owned(),
+        UNKNOWN_ID.to_string(),
+        "99999999999999999999999".to_owned(),
+    ]);
+    status_with(&ctx, &mut f, &ids.join(","), &ctx.known_orders).await;
+    f.verdict(ctx.mode, "each bad id gets its own error object")
+}
+
+/// `bulk.status.duplicates`: a repeated id is answered once.
+pub async fn duplicates(ctx: Arc<Ctx>) -> Verdict {
+    let mut f = Findings::default();
+    let id = ctx
+        .known_orders
+        .first()
+        .copied()
+        .unwrap_or(UNKNOWN_ID)
+        .to_string();
+    status_with(&ctx, &mut f, &format!("{id},{id},{id}"), &ctx.known_orders).await;
+    f.verdict(ctx.mode, "a repeated id is answered once")
+}
+
+/// `bulk.status.whitespace`: spaces and blanks in the list are tolerated.
+pub async fn whitespace(ctx: Arc<Ctx>) -> Verdict {
+    let mut f = Findings::default();
+    let ids = unknown_ids(3);
+    status_with(
+        &ctx,
+        &mut f,
+        &format!(" {}, ,{} ,,{}", ids[0], ids[1], ids[2]),
+        &[],
+    )
+    .await;
+    f.verdict(ctx.mode, "ids are trimmed and blanks dropped")
+}
+
+/// Checks an answer to more than 100 ids: a top-level error passes; exactly
+/// the first 100 answered is drift (DECISIONS 1); anything else fails.
+fn over_limit_answer(
+    ctx: &Ctx,
+    f: &mut Findings,
+    exchange: &Exchange,
+    ids: &[String],
+    action: &str,
+) {
+    let Ok(answer) = &exchange.answer else {
+        f.error(
+            &ctx.client,
+            exchange,
+            format!("{action} with {} ids: no answer", ids.len()),
+        );
+        return;
+    };
+    let Some(value) = &answer.json else {
+        f.fail(
+            &ctx.client,
+            exchange,
+            format!("{action} with {} ids: not JSON", ids.len()),
+            r#"{"error": "..."}"#,
+        );
+        return;
+    };
+    if schema::is_error(value) {
+        return;
+    }
+    let answered: Vec<String> = match value {
+        Value::Object(o) => o.keys().cloned().collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| {
+                let id = i
+                    .get("order")
+                    .or_else(|| i.get("refill"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                id.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| id.to_string())
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let first: BTreeSet<&String> = ids.iter().take(100).collect();
+    if answered.len() == 100 && answered.iter().all(|a| first.contains(a)) {
+        f.drift(
+            &ctx.client,
+            exchange,
+            format!(
+                "{action} with {} ids: answered the first 100 instead of an error",
+                ids.len()
+            ),
+            r#"{"error": "..."} past 100 ids"#,
+        );
+    } else {
+        f.fail(
+            &ctx.client,
+            exchange,
+            format!(
+                "{action} with {} ids: {} answers instead of an error",
+                ids.len(),
+                answered.len()
+            ),
+            r#"{"error": "..."} past 100 ids"#,
+        );
+    }
+}
+
+/// `bulk.status.over-limit`: 101 and 150 ids get a top-level error.
+pub async fn status_over_limit(ctx: Arc<Ctx>) -> Verdict {
+    over_limit(ctx, "status", "orders").await
+}
+
+/// `bulk.refill.over-limit`, `bulk.refill-status.over-limit`, `bulk.cancel.over-limit`.
+pub async fn others_over_limit(ctx: Arc<Ctx>) -> Verdict {
+    let mut verdicts = Vec::new();
+    for (action, field) in [
+        ("refill", "orders"),
+        ("refill_status", "refills"),
+        ("cancel", "orders"),
+    ] {
+        verdicts.push(over_limit(Arc::clone(&ctx), action, field).await);
+    }
+    verdicts.sort_by_key(|v| std::cmp::Reverse(rank(v.outcome)));
+    match verdicts.into_iter().next() {
+        Some(worst) if worst.outcome != crate::outcome::Outcome::Pass => worst,
+        _ => {
+            Verdict::pass("refill, refill_status and cancel refuse 101 and 150 ids with one error")
+        }
+    }
+}
+
+fn rank(outcome: crate::outcome::Outcome) -> u8 {
+    use crate::outcome::Outcome::*;
+    match outcome {
+        Fail => 4,
+        Error => 3,
+        Warn => 2,
+        Skip => 1,
+        Pass => 0,
+    }
+}
+
+async fn over_limit(ctx: Arc<Ctx>, action: &str, field: &str) -> Verdict {
+    let mut f = Findings::default();
+    for n in [101, 150] {
+        let ids = unknown_ids(n);
+        let exchange = ctx.client.call(action, &[(field, &ids.join(","))]).await;
+        over_limit_answer(&ctx, &mut f, &exchange, &ids, action);
+    }
+    f.verdict(
+        ctx.mode,
+        format!("{action} refuses 101 and 150 ids with one error"),
+    )
+}
+
+/// `bulk.refill`, `bulk.refill-status`, `bulk.cancel`: unknown ids get per-id
+/// errors in a list, one item per distinct id.
+pub async fn lists(ctx: Arc<Ctx>) -> Verdict {
+    let mut f = Findings::default();
+    let ids = unknown_ids(3);
+    let raw = format!("{},{},{},abc", ids[0], ids[1], ids[0]);
+    for (action, field, kind, slot) in [
+        ("refill", "orders", Kind::RefillBulk, "refill"),
+        ("refill_status", "refills", Kind::RefillStatusBulk, "status"),
+        ("cancel", "orders", Kind::Cancel, "cancel"),
+    ] {
+        let exchange = ctx.client.call(action, &[(field, &raw)]).await;
+        let Some(Value::Array(items)) = judge(&ctx, &mut f, &exchange, kind) else {
+            continue;
+        };
+        if items.len() != 3 {
+            f.fail(
+                &ctx.client,
+                &exchange,
+                format!("{action}: {} items for 3 distinct ids", items.len()),
+                "one item per distinct id",
+            );
+        }
+        for item in &items {
+            if !schema::is_error(&item[slot]) {
+                f.fail(
+                    &ctx.client,
+                    &exchange,
+                    format!("{action}: unknown id {} not answered with an error", item),
+                    "a per-id error object",
+                );
+            }
+        }
+    }
+    f.verdict(ctx.mode, "refill, refill_status and cancel answer per id")
+}

@@ -1,0 +1,120 @@
+//! Order lifecycles (CONTRACT §3): only legal transitions, remains never
+//! grows, terminal states stay terminal. Watched by polling a bounded number
+//! of times; on the mock, its clock is advanced between polls.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{judge, price, Ctx, Findings};
+use crate::outcome::Verdict;
+use crate::schema::Kind;
+
+/// How many times each order is polled.
+pub const POLLS: usize = 8;
+
+fn rank(status: &str) -> Option<u8> {
+    match status {
+        "Pending" => Some(0),
+        "In progress" | "Processing" => Some(1),
+        "Completed" | "Partial" | "Canceled" => Some(2),
+        _ => None,
+    }
+}
+
+/// `lifecycle.transitions`.
+pub async fn transitions(ctx: Arc<Ctx>) -> Verdict {
+    let mut orders = ctx.known_orders.clone();
+    if ctx.cannot_order().is_none() {
+        if let Some(service) = ctx.cheapest_default().first().copied().cloned() {
+            let cost = price(service.rate, service.min);
+            if ctx.reserve(cost) {
+                let exchange = ctx
+                    .client
+                    .call(
+                        "add",
+                        &[
+                            ("service", &service.id.to_string()),
+                            ("link", "https://example.com/smm-conformance/lifecycle"),
+                            ("quantity", &service.min.to_string()),
+                        ],
+                    )
+                    .await;
+                if let Some(id) = exchange
+                    .answer
+                    .as_ref()
+                    .ok()
+                    .and_then(|a| a.json.as_ref())
+                    .and_then(|v| v["order"].as_u64())
+                {
+                    orders.push(id);
+                }
+            }
+        }
+    }
+    if orders.is_empty() {
+        return Verdict::skip("no order to watch: pass --order ID, or --allow-orders");
+    }
+    let mut f = Findings::default();
+    let mut history: Vec<Vec<(String, u64)>> = vec![Vec::new(); orders.len()];
+    let self_moving = match &ctx.admin {
+        Some(admin) => crate::admin::polls_advance(&ctx.client, admin)
+            .await
+            .unwrap_or(false),
+        None => false,
+    };
+    for poll in 0..POLLS {
+        if poll > 0 && !self_moving {
+            match &ctx.admin {
+                Some(admin) => {
+                    let _ = crate::admin::advance(&ctx.client, admin, 1).await;
+                }
+                None => tokio::time::sleep(Duration::from_millis(500)).await,
+            }
+        }
+        for (i, order) in orders.iter().enumerate() {
+            let exchange = ctx
+                .client
+                .call("status", &[("order", &order.to_string())])
+                .await;
+            let Some(value) = judge(&ctx, &mut f, &exchange, Kind::Status) else {
+                continue;
+            };
+            let status = value["status"].as_str().unwrap_or("").to_owned();
+            let remains = value["remains"]
+                .as_str()
+                .and_then(|r| r.parse::<u64>().ok())
+                .unwrap_or(0);
+            if let Some((last, last_remains)) = history[i].last() {
+                let legal = match (rank(last), rank(&status)) {
+                    (Some(2), _) => *last == status,
+                    (Some(a), Some(b)) => b >= a,
+                    _ => true,
+                };
+                if !legal {
+                    f.fail(
+                        &ctx.client,
+                        &exchange,
+                        format!("order {order} went from {last} to {status}"),
+                        &format!("a status that may follow {last}"),
+                    );
+                }
+                if remains > *last_remains {
+                    f.fail(
+                        &ctx.client,
+                        &exchange,
+                        format!("order {order}: remains grew from {last_remains} to {remains}"),
+                        &format!("remains ≤ {last_remains}"),
+                    );
+                }
+            }
+            history[i].push((status, remains));
+        }
+    }
+    f.verdict(
+        ctx.mode,
+        format!(
+            "{} orders watched over {POLLS} polls: every transition legal",
+            orders.len()
+        ),
+    )
+}

@@ -1,0 +1,434 @@
+//! The checks, and what they share: the run's context and the way a check
+//! gathers findings into a verdict.
+
+pub mod auth;
+pub mod bulk;
+pub mod catalog;
+pub mod lifecycle;
+pub mod money;
+pub mod property;
+pub mod transport;
+
+use std::sync::Mutex;
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use crate::client::{Client, Exchange};
+use crate::outcome::{Evidence, Mode, Outcome, Verdict};
+use crate::schema::{self, Kind, Reading};
+
+/// Ids no panel has: the runner asks about them to see the error answers.
+pub const UNKNOWN_ID: u64 = 9_000_000_000_000_001;
+
+/// A service as the catalogue lists it, read tolerantly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Service {
+    /// Id.
+    pub id: u64,
+    /// Type.
+    pub kind: String,
+    /// Rate per 1000.
+    pub rate: Decimal,
+    /// Minimum quantity.
+    pub min: u64,
+    /// Maximum quantity.
+    pub max: u64,
+    /// Drip-feed flag.
+    pub dripfeed: bool,
+    /// Refill flag.
+    pub refill: bool,
+    /// Cancel flag.
+    pub cancel: bool,
+}
+
+/// What spending is allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// The cap (`--max-spend`).
+    pub cap: Decimal,
+    /// What was reserved so far (the predicted charges of the orders sent).
+    pub spent: Decimal,
+}
+
+/// Everything a check may use.
+#[derive(Debug)]
+pub struct Ctx {
+    /// The client.
+    pub client: Client,
+    /// Tolerant or strict.
+    pub mode: Mode,
+    /// `None` without `--allow-orders`: no order may be placed.
+    pub budget: Option<Mutex<Budget>>,
+    /// The catalogue, read once before the checks.
+    pub services: Vec<Service>,
+    /// The `services` exchange itself.
+    pub services_exchange: Exchange,
+    /// Orders that exist (`--order`), for status-shaped checks.
+    pub known_orders: Vec<u64>,
+    /// The mock's admin API, when told to use it.
+    pub admin: Option<String>,
+    /// Cases per property.
+    pub cases: u32,
+    /// Seed of the properties.
+    pub seed: u64,
+}
+
+impl Ctx {
+    /// Reserves `charge` of the budget; false (and nothing reserved) when
+    /// orders are not allowed or the cap would be passed (DECISIONS 14).
+    pub fn reserve(&self, charge: Decimal) -> bool {
+        let Some(budget) = &self.budget else {
+            return false;
+        };
+        let mut budget = budget.lock().unwrap_or_else(|e| e.into_inner());
+        if budget.spent + charge > budget.cap {
+            return false;
+        }
+        budget.spent += charge;
+        true
+    }
+
+    /// Why an order cannot be placed, or `None` if it can.
+    pub fn cannot_order(&self) -> Option<&'static str> {
+        match self.budget {
+            None => Some("places an order: run with --allow-orders --max-spend AMOUNT"),
+            Some(_) => None,
+        }
+    }
+
+    /// `Default` services, cheapest minimum order first (DECISIONS 15).
+    pub fn cheapest_default(&self) -> Vec<&Service> {
+        let mut list: Vec<&Service> = self
+            .services
+            .iter()
+            .filter(|s| s.kind == "Default")
+            .collect();
+        list.sort_by(|a, b| {
+            price(a.rate, a.min)
+                .cmp(&price(b.rate, b.min))
+                .then(a.id.cmp(&b.id))
+        });
+        list
+    }
+
+    /// The id of a service that is not in the catalogue.
+    pub fn unknown_service(&self) -> u64 {
+        self.services.iter().map(|s| s.id).max().unwrap_or(0) + 1_000_000
+    }
+
+    /// The balance now, as the panel writes it, or why it could not be read.
+    pub async fn balance(&self) -> Result<(Decimal, String), String> {
+        let exchange = self.client.call("balance", &[]).await;
+        let value = match &exchange.answer {
+            Ok(a) => a
+                .json
+                .clone()
+                .ok_or_else(|| "balance: not JSON".to_owned())?,
+            Err(e) => return Err(format!("balance: {e}")),
+        };
+        let text = match &value["balance"] {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => return Err(format!("balance: no balance in {value}")),
+        };
+        let amount = text
+            .parse::<Decimal>()
+            .map_err(|_| format!("balance: `{text}` is not a number"))?;
+        Ok((amount, text))
+    }
+}
+
+/// `rate × quantity / 1000`, unrounded.
+pub fn price(rate: Decimal, quantity: u64) -> Decimal {
+    rate * Decimal::from(quantity) / Decimal::from(1000)
+}
+
+/// Whether `shown` (a decimal string at the panel's precision) is `exact`
+/// within one unit in its last place (DECISIONS 16).
+pub fn money_matches(shown: &str, exact: Decimal) -> bool {
+    let Ok(value) = shown.parse::<Decimal>() else {
+        return false;
+    };
+    let places = shown.split_once('.').map_or(0, |(_, f)| f.len()) as u32;
+    let ulp = Decimal::new(1, places.min(28));
+    (value - exact).abs() <= ulp
+}
+
+/// What a check found, turned into a verdict at the end.
+#[derive(Debug, Default)]
+pub struct Findings {
+    fails: Vec<(String, Evidence)>,
+    drifts: Vec<(String, Evidence)>,
+    errors: Vec<(String, Evidence)>,
+    warns: Vec<(String, Evidence)>,
+}
+
+/// Shortens a body for a report.
+fn shown(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if text.chars().count() > 600 {
+        let cut: String = text.chars().take(600).collect();
+        format!("{cut}… ({} bytes)", bytes.len())
+    } else {
+        text.into_owned()
+    }
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+impl Findings {
+    fn evidence(
+        client: &Client,
+        exchange: &Exchange,
+        expected: &str,
+        expected_json: Option<&Value>,
+    ) -> Evidence {
+        let (actual, diff) = match &exchange.answer {
+            Ok(answer) => {
+                let actual = format!(
+                    "HTTP {} {}: {}",
+                    answer.status,
+                    answer.content_type,
+                    shown(&answer.body)
+                );
+                let diff = match (expected_json, &answer.json) {
+                    (Some(want), Some(got)) if want != got => Some(
+                        similar::TextDiff::from_lines(&pretty(want) as &str, &pretty(got) as &str)
+                            .unified_diff()
+                            .header("expected", "actual")
+                            .to_string(),
+                    ),
+                    _ => None,
+                };
+                (actual, diff)
+            }
+            Err(e) => (e.to_string(), None),
+        };
+        Evidence {
+            request: client.curl(exchange),
+            expected: expected.to_owned(),
+            actual,
+            diff,
+        }
+    }
+
+    /// The panel broke the contract on this exchange.
+    pub fn fail(
+        &mut self,
+        client: &Client,
+        exchange: &Exchange,
+        why: impl Into<String>,
+        expected: &str,
+    ) {
+        let e = Self::evidence(client, exchange, expected, None);
+        self.fails.push((why.into(), e));
+    }
+
+    /// Like `fail`, with the expected JSON, so the report shows a diff.
+    pub fn fail_json(
+        &mut self,
+        client: &Client,
+        exchange: &Exchange,
+        why: impl Into<String>,
+        expected: &Value,
+    ) {
+        let e = Self::evidence(client, exchange, &expected.to_string(), Some(expected));
+        self.fails.push((why.into(), e));
+    }
+
+    /// A failure not tied to one exchange (money, lifecycle).
+    pub fn fail_plain(
+        &mut self,
+        why: impl Into<String>,
+        request: String,
+        expected: String,
+        actual: String,
+    ) {
+        self.fails.push((
+            why.into(),
+            Evidence {
+                request,
+                expected,
+                actual,
+                diff: None,
+            },
+        ));
+    }
+
+    /// Drift of CONTRACT §6 items 1-4.
+    pub fn drift(
+        &mut self,
+        client: &Client,
+        exchange: &Exchange,
+        why: impl Into<String>,
+        expected: &str,
+    ) {
+        let e = Self::evidence(client, exchange, expected, None);
+        self.drifts.push((why.into(), e));
+    }
+
+    /// A warning in both modes (a service type outside §2.1, rate limiting met).
+    pub fn warn(
+        &mut self,
+        why: impl Into<String>,
+        request: String,
+        expected: String,
+        actual: String,
+    ) {
+        self.warns.push((
+            why.into(),
+            Evidence {
+                request,
+                expected,
+                actual,
+                diff: None,
+            },
+        ));
+    }
+
+    /// Could not check this exchange.
+    pub fn error(&mut self, client: &Client, exchange: &Exchange, why: impl Into<String>) {
+        let e = Self::evidence(client, exchange, "an answer", None);
+        self.errors.push((why.into(), e));
+    }
+
+    /// Whether anything went wrong so far.
+    pub fn is_clean(&self) -> bool {
+        self.fails.is_empty()
+            && self.drifts.is_empty()
+            && self.errors.is_empty()
+            && self.warns.is_empty()
+    }
+
+    /// The verdict: Fail > Error > Warn (drift: Fail in strict mode) > Pass.
+    pub fn verdict(self, mode: Mode, pass: impl Into<String>) -> Verdict {
+        let collect = |list: Vec<(String, Evidence)>| -> (String, Vec<Evidence>) {
+            let first = list.first().map(|(w, _)| w.clone()).unwrap_or_default();
+            let more = list.len().saturating_sub(1);
+            let message = if more > 0 {
+                format!("{first} (and {more} more)")
+            } else {
+                first
+            };
+            (message, list.into_iter().map(|(_, e)| e).take(5).collect())
+        };
+        let strict = mode == Mode::Strict;
+        let mut fails = self.fails;
+        if strict {
+            fails.extend(self.drifts.iter().cloned());
+        }
+        if !fails.is_empty() {
+            let (m, e) = collect(fails);
+            return Verdict::with(Outcome::Fail, m, e);
+        }
+        if !self.errors.is_empty() {
+            let (m, e) = collect(self.errors);
+            return Verdict::with(Outcome::Error, m, e);
+        }
+        let mut warns = self.warns;
+        if !strict {
+            warns.extend(self.drifts);
+        }
+        if !warns.is_empty() {
+            let (m, e) = collect(warns);
+            return Verdict::with(Outcome::Warn, m, e);
+        }
+        Verdict::pass(pass)
+    }
+}
+
+/// Reads an exchange as a `kind`: the JSON value (with §6 1-4 drift undone),
+/// or `None` after recording why it could not be read.
+pub fn judge(ctx: &Ctx, findings: &mut Findings, exchange: &Exchange, kind: Kind) -> Option<Value> {
+    let answer = match &exchange.answer {
+        Ok(answer) => answer,
+        Err(e) => {
+            findings.error(&ctx.client, exchange, format!("{}: {e}", kind.name()));
+            return None;
+        }
+    };
+    let Some(value) = &answer.json else {
+        findings.fail(
+            &ctx.client,
+            exchange,
+            format!("{}: the answer is not JSON", kind.name()),
+            "a JSON body",
+        );
+        return None;
+    };
+    let expected = format!(
+        "a valid `{}` answer (schemas/{}.schema.json)",
+        kind.name(),
+        kind.name()
+    );
+    match schema::read(kind, value) {
+        Reading::Conforms => Some(value.clone()),
+        Reading::Drift(errors) => {
+            findings.drift(
+                &ctx.client,
+                exchange,
+                format!("{} drifts: {}", kind.name(), errors[0]),
+                &expected,
+            );
+            Some(schema::normalize(kind, value.clone()))
+        }
+        Reading::Broken(errors) => {
+            findings.fail(
+                &ctx.client,
+                exchange,
+                format!("{} breaks its schema: {}", kind.name(), errors[0]),
+                &expected,
+            );
+            None
+        }
+    }
+}
+
+/// Expects a top-level error object; records a failure otherwise. True if it was one.
+pub fn expect_error(ctx: &Ctx, findings: &mut Findings, exchange: &Exchange, what: &str) -> bool {
+    let answer = match &exchange.answer {
+        Ok(answer) => answer,
+        Err(e) => {
+            findings.error(&ctx.client, exchange, format!("{what}: {e}"));
+            return false;
+        }
+    };
+    let expected = json_error_example();
+    match &answer.json {
+        Some(value) if schema::is_error(value) => true,
+        Some(value) if schema::mentions_error(value) => {
+            findings.fail_json(
+                &ctx.client,
+                exchange,
+                format!("{what}: the error object has other keys beside `error`"),
+                &expected,
+            );
+            false
+        }
+        Some(_) => {
+            findings.fail_json(
+                &ctx.client,
+                exchange,
+                format!("{what}: answered without an error"),
+                &expected,
+            );
+            false
+        }
+        None => {
+            findings.fail(
+                &ctx.client,
+                exchange,
+                format!("{what}: the answer is not JSON"),
+                r#"{"error": "<message>"}"#,
+            );
+            false
+        }
+    }
+}
+
+fn json_error_example() -> Value {
+    serde_json::json!({"error": "<message>"})
+}

@@ -1,0 +1,419 @@
+//! Money (CONTRACT §3, §4): a rejected request costs nothing, the charge is
+//! rate × quantity / 1000 at the panel's precision, a Canceled order is
+//! refunded in full and a Partial one for what was not delivered; and one key
+//! cannot see another key's orders. Checks that place an order run only with
+//! `--allow-orders`, within `--max-spend`.
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use super::{expect_error, judge, money_matches, price, Ctx, Findings, Service};
+use crate::outcome::Verdict;
+use crate::schema::Kind;
+
+const LINK: &str = "https://example.com/smm-conformance";
+
+/// The requests that must be refused without a charge. With orders allowed,
+/// they include invalid orders for a real service.
+fn rejected_requests(
+    ctx: &Ctx,
+    service: Option<&Service>,
+) -> Vec<(String, Vec<(&'static str, String)>)> {
+    let mut list = vec![
+        (
+            "add".to_owned(),
+            vec![
+                ("service", ctx.unknown_service().to_string()),
+                ("link", LINK.to_owned()),
+                ("quantity", "1000".to_owned()),
+            ],
+        ),
+        ("smm-conformance-no-such-action".to_owned(), vec![]),
+    ];
+    if let Some(s) = service {
+        let id = s.id.to_string();
+        let add = |extra: Vec<(&'static str, String)>| {
+            let mut fields = vec![("service", id.clone())];
+            fields.extend(extra);
+            ("add".to_owned(), fields)
+        };
+        list.push(add(vec![("quantity", s.min.to_string())]));
+        list.push(add(vec![("link", LINK.to_owned())]));
+        list.push(add(vec![
+            ("link", LINK.to_owned()),
+            ("quantity", "abc".to_owned()),
+        ]));
+        if s.min > 1 {
+            list.push(add(vec![
+                ("link", LINK.to_owned()),
+                ("quantity", (s.min - 1).to_string()),
+            ]));
+        }
+        list.push(add(vec![
+            ("link", LINK.to_owned()),
+            ("quantity", s.max.saturating_add(1).to_string()),
+        ]));
+        list.push(add(vec![
+            ("link", LINK.to_owned()),
+            ("quantity", "-1".to_owned()),
+        ]));
+        if !s.dripfeed {
+            list.push(add(vec![
+                ("link", LINK.to_owned()),
+                ("quantity", s.min.to_string()),
+                ("runs", "2".to_owned()),
+                ("interval", "5".to_owned()),
+            ]));
+        }
+    }
+    list
+}
+
+/// `add.validation` and `rejected.no-charge`: invalid requests are refused
+/// with an error and leave the balance as it was.
+async fn rejected(ctx: &Ctx, with_orders: bool) -> Verdict {
+    let mut f = Findings::default();
+    let service = if with_orders {
+        ctx.cheapest_default().first().copied()
+    } else {
+        None
+    };
+    if with_orders {
+        if let Some(why) = ctx.cannot_order() {
+            return Verdict::skip(why);
+        }
+        let Some(s) = service else {
+            return Verdict::skip("the catalogue has no Default service");
+        };
+        // Invalid orders cost nothing on a conforming panel, but the budget
+        // holds what each would cost if the panel took it (DECISIONS 14).
+        let worst =
+            price(s.rate, s.max.saturating_add(1)).max(price(s.rate, s.min) * Decimal::from(2));
+        if !ctx.reserve(worst) {
+            return Verdict::skip(format!(
+                "an invalid order could cost up to {worst}, past --max-spend"
+            ));
+        }
+    }
+    let before = match ctx.balance().await {
+        Ok(b) => b,
+        Err(e) => return Verdict::with(crate::outcome::Outcome::Error, e, Vec::new()),
+    };
+    let mut last = None;
+    for (action, fields) in rejected_requests(ctx, service) {
+        let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let exchange = ctx.client.call(&action, &borrowed).await;
+        expect_error(ctx, &mut f, &exchange, &format!("{action} {borrowed:?}"));
+        last = Some(exchange);
+    }
+    match ctx.balance().await {
+        Ok(after) if after.0 != before.0 => f.fail_plain(
+            format!(
+                "the balance went from {} to {} over refused requests",
+                before.1, after.1
+            ),
+            last.map(|e| ctx.client.curl(&e)).unwrap_or_default(),
+            format!("balance {}", before.1),
+            format!("balance {}", after.1),
+        ),
+        Ok(_) => {}
+        Err(e) => return Verdict::with(crate::outcome::Outcome::Error, e, Vec::new()),
+    }
+    f.verdict(ctx.mode, "refused requests changed nothing")
+}
+
+/// `rejected.no-charge`: what needs no order.
+pub async fn no_charge(ctx: Arc<Ctx>) -> Verdict {
+    rejected(&ctx, false).await
+}
+
+/// `add.validation`: invalid orders for a real service (needs `--allow-orders`).
+pub async fn validation(ctx: Arc<Ctx>) -> Verdict {
+    rejected(&ctx, true).await
+}
+
+/// Places a minimum order on `service`; returns its id, the predicted charge
+/// and the balances around it, or a verdict saying why not.
+async fn place(
+    ctx: &Ctx,
+    f: &mut Findings,
+    service: &Service,
+) -> Result<(u64, Decimal, Decimal, Decimal), Verdict> {
+    let charge = price(service.rate, service.min);
+    if !ctx.reserve(charge) {
+        return Err(Verdict::skip(format!(
+            "the order would cost {charge}, past --max-spend"
+        )));
+    }
+    let before = ctx
+        .balance()
+        .await
+        .map_err(|e| Verdict::with(crate::outcome::Outcome::Error, e, Vec::new()))?;
+    let id = service.id.to_string();
+    let min = service.min.to_string();
+    let exchange = ctx
+        .client
+        .call(
+            "add",
+            &[("service", &id), ("link", LINK), ("quantity", &min)],
+        )
+        .await;
+    let Some(value) = judge(ctx, f, &exchange, Kind::Add) else {
+        return Err(std::mem::take(f).verdict(ctx.mode, ""));
+    };
+    let order = value["order"].as_u64().unwrap_or(0);
+    let after = ctx
+        .balance()
+        .await
+        .map_err(|e| Verdict::with(crate::outcome::Outcome::Error, e, Vec::new()))?;
+    Ok((order, charge, before.0, after.0))
+}
+
+async fn status_of(
+    ctx: &Ctx,
+    f: &mut Findings,
+    order: u64,
+) -> Option<(Value, crate::client::Exchange)> {
+    let exchange = ctx
+        .client
+        .call("status", &[("order", &order.to_string())])
+        .await;
+    let value = judge(ctx, f, &exchange, Kind::Status)?;
+    Some((value, exchange))
+}
+
+/// `money.charge`: the debit and the status's charge are rate × quantity / 1000.
+pub async fn charge(ctx: Arc<Ctx>) -> Verdict {
+    if let Some(why) = ctx.cannot_order() {
+        return Verdict::skip(why);
+    }
+    let Some(service) = ctx.cheapest_default().first().copied().cloned() else {
+        return Verdict::skip("the catalogue has no Default service");
+    };
+    let mut f = Findings::default();
+    let (order, charge, before, after) = match place(&ctx, &mut f, &service).await {
+        Ok(placed) => placed,
+        Err(verdict) => return verdict,
+    };
+    let debit = (before - after).to_string();
+    if !money_matches(&debit, charge) && !money_matches(&format!("{:.5}", before - after), charge) {
+        f.fail_plain(
+            format!(
+                "order {order} debited {debit}, not {charge} (rate {} × {} / 1000)",
+                service.rate, service.min
+            ),
+            format!("add service={} quantity={}", service.id, service.min),
+            format!("a debit of {charge}"),
+            format!("a debit of {debit}"),
+        );
+    }
+    if let Some((status, exchange)) = status_of(&ctx, &mut f, order).await {
+        let shown = status["charge"].as_str().unwrap_or("").to_owned();
+        let state = status["status"].as_str().unwrap_or("");
+        if state != "Canceled" && state != "Partial" && !money_matches(&shown, charge) {
+            f.fail(
+                &ctx.client,
+                &exchange,
+                format!("status shows charge {shown}, not {charge}"),
+                &format!("charge {charge}"),
+            );
+        }
+    }
+    f.verdict(
+        ctx.mode,
+        format!("order {order} cost {charge} as the rate says"),
+    )
+}
+
+/// `money.refund-canceled`: a canceled order is refunded in full.
+pub async fn refund_canceled(ctx: Arc<Ctx>) -> Verdict {
+    if let Some(why) = ctx.cannot_order() {
+        return Verdict::skip(why);
+    }
+    let Some(service) = ctx
+        .cheapest_default()
+        .into_iter()
+        .find(|s| s.cancel)
+        .cloned()
+    else {
+        return Verdict::skip("no Default service offers cancel");
+    };
+    let mut f = Findings::default();
+    let (order, _, before, _) = match place(&ctx, &mut f, &service).await {
+        Ok(placed) => placed,
+        Err(verdict) => return verdict,
+    };
+    let exchange = ctx
+        .client
+        .call("cancel", &[("orders", &order.to_string())])
+        .await;
+    let Some(Value::Array(items)) = judge(&ctx, &mut f, &exchange, Kind::Cancel) else {
+        return f.verdict(ctx.mode, "");
+    };
+    if items
+        .first()
+        .is_some_and(|i| crate::schema::is_error(&i["cancel"]))
+    {
+        return Verdict::skip(format!(
+            "the panel did not cancel order {order} at once, so the refund cannot be checked"
+        ));
+    }
+    let Some((status, status_exchange)) = status_of(&ctx, &mut f, order).await else {
+        return f.verdict(ctx.mode, "");
+    };
+    if status["status"] != "Canceled" {
+        return Verdict::skip(format!(
+            "order {order} is {} after cancel; the refund comes later",
+            status["status"]
+        ));
+    }
+    if !money_matches(status["charge"].as_str().unwrap_or("x"), Decimal::ZERO) {
+        f.fail(
+            &ctx.client,
+            &status_exchange,
+            format!(
+                "canceled order {order} still shows charge {}",
+                status["charge"]
+            ),
+            "charge 0",
+        );
+    }
+    match ctx.balance().await {
+        Ok((after, text)) if after != before => f.fail_plain(
+            format!("after cancel the balance is {text}, not {before}"),
+            ctx.client.curl(&exchange),
+            format!("balance {before}"),
+            format!("balance {text}"),
+        ),
+        Ok(_) => {}
+        Err(e) => return Verdict::with(crate::outcome::Outcome::Error, e, Vec::new()),
+    }
+    f.verdict(
+        ctx.mode,
+        format!("canceled order {order} was refunded in full"),
+    )
+}
+
+/// `money.refund-partial`: a Partial order is refunded for what was not
+/// delivered. Needs an order that ends Partial: on the mock, forced through
+/// its admin API.
+pub async fn refund_partial(ctx: Arc<Ctx>) -> Verdict {
+    if let Some(why) = ctx.cannot_order() {
+        return Verdict::skip(why);
+    }
+    let Some(admin) = ctx.admin.clone() else {
+        return Verdict::skip(
+            "needs an order that ends Partial: only on the mock (--mock-admin URL)",
+        );
+    };
+    let Some(service) = ctx.cheapest_default().first().copied().cloned() else {
+        return Verdict::skip("the catalogue has no Default service");
+    };
+    let mut f = Findings::default();
+    let (order, charge, _, after) = match place(&ctx, &mut f, &service).await {
+        Ok(placed) => placed,
+        Err(verdict) => return verdict,
+    };
+    let forced = crate::admin::force_status(&ctx.client, &admin, order, "Partial", 50).await;
+    if let Err(e) = forced {
+        return Verdict::with(
+            crate::outcome::Outcome::Error,
+            format!("the mock's admin API: {e}"),
+            Vec::new(),
+        );
+    }
+    let Some((status, exchange)) = status_of(&ctx, &mut f, order).await else {
+        return f.verdict(ctx.mode, "");
+    };
+    let remains: u64 = status["remains"]
+        .as_str()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0);
+    let delivered = service.min.saturating_sub(remains);
+    let kept = price(service.rate, delivered);
+    let shown = status["charge"].as_str().unwrap_or("").to_owned();
+    if !money_matches(&shown, kept) {
+        f.fail(
+            &ctx.client,
+            &exchange,
+            format!(
+                "Partial order {order} shows charge {shown}, not {kept} for {delivered} delivered"
+            ),
+            &format!("charge {kept}"),
+        );
+    }
+    match ctx.balance().await {
+        Ok((now, text)) => {
+            let refund = now - after;
+            if !money_matches(&refund.to_string(), charge - kept)
+                && !money_matches(&format!("{refund:.5}"), charge - kept)
+            {
+                f.fail_plain(
+                    format!(
+                        "Partial order {order}: refunded {refund}, not {}",
+                        charge - kept
+                    ),
+                    ctx.client.curl(&exchange),
+                    format!("balance {} + {}", after, charge - kept),
+                    format!("balance {text}"),
+                );
+            }
+        }
+        Err(e) => return Verdict::with(crate::outcome::Outcome::Error, e, Vec::new()),
+    }
+    f.verdict(
+        ctx.mode,
+        format!("Partial order {order} was refunded for what was not delivered"),
+    )
+}
+
+/// `isolation.cross-key`: a second key cannot see or touch the first key's orders.
+pub async fn cross_key(ctx: Arc<Ctx>) -> Verdict {
+    let Some(second) = ctx.client.target().second_key.clone() else {
+        return Verdict::skip(
+            "needs a second key of another account: --second-key or SMM_API_KEY_2",
+        );
+    };
+    let Some(order) = ctx.known_orders.first().copied() else {
+        return Verdict::skip("needs an existing order of the first key: --order ID");
+    };
+    let mut f = Findings::default();
+    let id = order.to_string();
+    for (action, field) in [("status", "order"), ("refill", "order")] {
+        let exchange = ctx
+            .client
+            .post(vec![
+                ("key".into(), second.clone()),
+                ("action".into(), action.into()),
+                (field.into(), id.clone()),
+            ])
+            .await;
+        expect_error(
+            &ctx,
+            &mut f,
+            &exchange,
+            &format!("{action} of another key's order {id}"),
+        );
+    }
+    let exchange = ctx
+        .client
+        .post(vec![
+            ("key".into(), second.clone()),
+            ("action".into(), "status".into()),
+            ("orders".into(), id.clone()),
+        ])
+        .await;
+    if let Some(value) = judge(&ctx, &mut f, &exchange, Kind::StatusBulk) {
+        if !crate::schema::is_error(&value[&id]) {
+            f.fail(
+                &ctx.client,
+                &exchange,
+                format!("another key sees order {id} in bulk status"),
+                "a per-id error",
+            );
+        }
+    }
+    f.verdict(ctx.mode, format!("a second key cannot see order {id}"))
+}

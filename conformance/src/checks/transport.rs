@@ -1,0 +1,128 @@
+//! Transport (CONTRACT §1): JSON content type on every answer, errors with
+//! HTTP 200, every action answered within the timeout; GET and JSON bodies
+//! probed for information. These run last, over everything the run saw.
+
+use std::sync::Arc;
+
+use super::{Ctx, Findings};
+use crate::outcome::{Evidence, Outcome, Verdict};
+
+fn listed(title: &str, requests: &[String]) -> Verdict {
+    let evidence = requests
+        .iter()
+        .take(5)
+        .map(|r| Evidence {
+            request: r.clone(),
+            expected: String::new(),
+            actual: String::new(),
+            diff: None,
+        })
+        .collect();
+    Verdict::with(
+        Outcome::Fail,
+        format!("{title} ({} requests)", requests.len()),
+        evidence,
+    )
+}
+
+/// `transport.content-type`: `application/json` on every answer.
+pub async fn content_type(ctx: Arc<Ctx>) -> Verdict {
+    let seen = ctx.client.observations();
+    let bad: Vec<String> = seen
+        .answers
+        .iter()
+        .filter(|(_, _, ct)| {
+            !ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        })
+        .map(|(r, _, ct)| format!("{r}  # Content-Type: {ct:?}"))
+        .collect();
+    if bad.is_empty() {
+        Verdict::pass(format!(
+            "{} answers, all application/json",
+            seen.answers.len()
+        ))
+    } else {
+        listed("answers without Content-Type application/json", &bad)
+    }
+}
+
+/// `transport.http-200`: every answer, errors included, is HTTP 200.
+pub async fn http_200(ctx: Arc<Ctx>) -> Verdict {
+    let seen = ctx.client.observations();
+    let bad: Vec<String> = seen
+        .answers
+        .iter()
+        .filter(|(_, status, _)| *status != 200)
+        .map(|(r, status, _)| format!("{r}  # HTTP {status}"))
+        .collect();
+    if bad.is_empty() {
+        Verdict::pass(format!("{} answers, all HTTP 200", seen.answers.len()))
+    } else {
+        listed("answers with an HTTP status other than 200", &bad)
+    }
+}
+
+/// `transport.timeouts`: every request answered within the timeout (DECISIONS 7).
+pub async fn timeouts(ctx: Arc<Ctx>) -> Verdict {
+    let seen = ctx.client.observations();
+    if seen.timeouts.is_empty() {
+        Verdict::pass(format!(
+            "every request answered within {:?}",
+            ctx.client.target().timeout
+        ))
+    } else {
+        listed("requests not answered within the timeout", &seen.timeouts)
+    }
+}
+
+/// `transport.rate-limit`: HTTP 429 met (and retried) is a warning (DECISIONS 8).
+pub async fn rate_limit(ctx: Arc<Ctx>) -> Verdict {
+    let seen = ctx.client.observations();
+    if seen.rate_limited.is_empty() {
+        return Verdict::pass("no HTTP 429");
+    }
+    let mut f = Findings::default();
+    for r in seen.rate_limited.iter().take(5) {
+        f.warn(
+            "HTTP 429 met; retried after Retry-After",
+            r.clone(),
+            "no rate limit within the run's pace".into(),
+            "HTTP 429".into(),
+        );
+    }
+    f.verdict(ctx.mode, "")
+}
+
+/// `transport.get`: GET with a query string (information: clients that only GET).
+pub async fn get(ctx: Arc<Ctx>) -> Verdict {
+    let key = ctx.client.target().key.clone();
+    let exchange = ctx
+        .client
+        .send(
+            "GET",
+            vec![("key".into(), key), ("action".into(), "balance".into())],
+        )
+        .await;
+    let ok = exchange
+        .answer
+        .as_ref()
+        .ok()
+        .and_then(|a| a.json.as_ref())
+        .is_some_and(|v| v.get("balance").is_some());
+    if ok {
+        Verdict::pass("GET with a query string is answered like POST")
+    } else {
+        let mut f = Findings::default();
+        f.warn(
+            "GET with a query string is not answered like POST (two public clients only send GET)",
+            ctx.client.curl(&exchange),
+            "a balance".into(),
+            "no balance".into(),
+        );
+        f.verdict(ctx.mode, "")
+    }
+}

@@ -1,0 +1,262 @@
+//! The command line: `smm-conformance run …` and `smm-conformance list`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use rust_decimal::Decimal;
+use smm_mock::profile::Profile;
+
+use crate::outcome::{exit_code, Mode};
+use crate::report;
+use crate::suite::{catalogue, Selection};
+use crate::Options;
+
+/// Checks an SMM panel (API v2) against its contract.
+#[derive(Debug, Parser)]
+#[command(name = "smm-conformance", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the checks against a panel (or, without --url, the built-in mock).
+    Run(Box<RunArgs>),
+    /// Print every check: id, contract section, what it checks.
+    List,
+}
+
+/// What stdout gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Text for people.
+    Human,
+    /// The JSON report (schemas/report.schema.json).
+    Json,
+    /// JUnit XML.
+    Junit,
+}
+
+/// `run`'s options.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "The key may also come from SMM_API_KEY (and the second key from SMM_API_KEY_2); it is never printed.\n\nExit codes: 0 nothing failed, 1 contract failures, 2 usage error, 3 target unreachable or errors only."
+)]
+pub struct RunArgs {
+    /// The panel's API endpoint as you would paste it (https://panel.example/api/v2). Without it, the built-in mock runs in-process.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// The API key (or SMM_API_KEY, or --key-file).
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Read the API key from this file (first line).
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// A key of another account, for the isolation checks (or SMM_API_KEY_2).
+    #[arg(long)]
+    pub second_key: Option<String>,
+    /// tolerant: real-world drift (CONTRACT §6 items 1-4) warns; strict: it fails.
+    #[arg(long, default_value = "tolerant", value_name = "MODE")]
+    pub mode: Mode,
+    /// Let checks place real orders (they are skipped otherwise). Needs --max-spend.
+    #[arg(long)]
+    pub allow_orders: bool,
+    /// The most the run may spend, in the account's currency; no order is sent that could pass it.
+    #[arg(long, value_name = "AMOUNT")]
+    pub max_spend: Option<Decimal>,
+    /// Existing order ids of the key, for the status-shaped checks (repeatable).
+    #[arg(long = "order", value_name = "ID")]
+    pub orders: Vec<u64>,
+    /// Cases per property-based check.
+    #[arg(long, default_value_t = 64)]
+    pub cases: u32,
+    /// Seed of the property-based checks; the same seed replays the same requests.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Run only these checks (ids or prefixes such as `bulk`; repeatable).
+    #[arg(long, value_name = "ID")]
+    pub only: Vec<String>,
+    /// Skip these checks (ids or prefixes; repeatable).
+    #[arg(long, value_name = "ID")]
+    pub skip: Vec<String>,
+    /// Timeout of one request, in seconds (HTTP 429 retries included).
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Timeout of the whole run, in seconds.
+    #[arg(long, default_value_t = 600.0, value_name = "SECONDS")]
+    pub run_timeout: f64,
+    /// How many checks run at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// At most this many requests per second (0: no limit), for panels behind a CDN.
+    #[arg(long, default_value_t = 0.0)]
+    pub rate: f64,
+    /// An extra header, NAME:VALUE (repeatable).
+    #[arg(long = "header", value_name = "NAME:VALUE")]
+    pub headers: Vec<String>,
+    /// The User-Agent to send.
+    #[arg(long, default_value = crate::DEFAULT_USER_AGENT)]
+    pub user_agent: String,
+    /// The smm-mock admin API to use (e.g. http://127.0.0.1:8080/__mock); never probed otherwise.
+    #[arg(long, value_name = "URL")]
+    pub mock_admin: Option<String>,
+    /// A deviation profile for the in-process mock (repeatable; only without --url).
+    #[arg(long = "mock-profile", value_name = "NAME")]
+    pub mock_profiles: Vec<Profile>,
+    /// What stdout gets.
+    #[arg(long, default_value = "human")]
+    pub format: Format,
+    /// Also write the JSON report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+    /// Also write the JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report_junit: Option<PathBuf>,
+    /// Print the catalogue of checks and exit.
+    #[arg(long)]
+    pub list: bool,
+}
+
+/// Prints the catalogue.
+pub fn list(out: &mut dyn Write) -> std::io::Result<()> {
+    for check in catalogue() {
+        writeln!(
+            out,
+            "{:<28} {:<11} {}",
+            check.id, check.section, check.title
+        )?;
+    }
+    Ok(())
+}
+
+fn usage(err: &mut dyn Write, message: &str) -> u8 {
+    let _ = writeln!(err, "smm-conformance: {message}");
+    exit_code::USAGE
+}
+
+/// Turns arguments into options, reading the key from a file or the environment.
+pub fn options(args: &RunArgs) -> Result<Options, String> {
+    let key = match (&args.key, &args.key_file) {
+        (Some(_), Some(_)) => return Err("give --key or --key-file, not both".into()),
+        (Some(k), None) => Some(k.clone()),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("--key-file {}: {e}", path.display()))?;
+            Some(text.lines().next().unwrap_or("").trim().to_owned())
+        }
+        (None, None) => std::env::var("SMM_API_KEY").ok(),
+    };
+    if args.url.is_none() && (key.is_some() && args.key.is_some() || args.allow_orders) {
+        return Err("--key and --allow-orders are for a real panel: add --url (without it, the built-in mock runs)".into());
+    }
+    if args.url.is_some() && !args.mock_profiles.is_empty() {
+        return Err("--mock-profile only applies to the in-process mock (without --url)".into());
+    }
+    if args.max_spend.is_some_and(|m| m.is_sign_negative()) {
+        return Err("--max-spend must be ≥ 0".into());
+    }
+    if !args.timeout.is_finite()
+        || !args.run_timeout.is_finite()
+        || args.timeout <= 0.0
+        || args.run_timeout <= 0.0
+    {
+        return Err("timeouts must be positive".into());
+    }
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| {
+            h.split_once(':')
+                .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+                .ok_or_else(|| format!("--header `{h}`: expected NAME:VALUE"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Options {
+        url: args.url.clone(),
+        key: if args.url.is_some() { key } else { None },
+        second_key: args
+            .second_key
+            .clone()
+            .or_else(|| std::env::var("SMM_API_KEY_2").ok())
+            .filter(|_| args.url.is_some()),
+        mode: args.mode,
+        allow_orders: args.allow_orders,
+        max_spend: args.max_spend,
+        cases: args.cases,
+        seed: args.seed,
+        selection: Selection {
+            only: args.only.clone(),
+            skip: args.skip.clone(),
+        },
+        timeout: Duration::from_secs_f64(args.timeout),
+        run_timeout: Duration::from_secs_f64(args.run_timeout),
+        concurrency: args.concurrency,
+        orders: args.orders.clone(),
+        mock_admin: args.mock_admin.clone(),
+        mock_profiles: args.mock_profiles.clone(),
+        headers,
+        user_agent: args.user_agent.clone(),
+        rate: args.rate,
+    })
+}
+
+/// Runs `run` and writes the reports; returns the exit code.
+pub async fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    if args.list {
+        let _ = list(out);
+        return exit_code::OK;
+    }
+    let options = match options(args) {
+        Ok(options) => options,
+        Err(message) => return usage(err, &message),
+    };
+    if err_is_terminal() {
+        let _ = writeln!(
+            err,
+            "smm-conformance: checking {} …",
+            options.url.as_deref().unwrap_or("the in-process mock")
+        );
+    }
+    let run = match crate::execute(options).await {
+        Ok(run) => run,
+        Err(crate::RunError::Usage(message)) => return usage(err, &message),
+        Err(crate::RunError::Unreachable(message)) => {
+            let _ = writeln!(err, "smm-conformance: {message}");
+            return exit_code::UNREACHABLE;
+        }
+    };
+    let color = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none()
+        && args.format == Format::Human;
+    let render = |format: Format| -> Vec<u8> {
+        let mut buf = Vec::new();
+        let _ = match format {
+            Format::Human => report::human::write(&run.report, &mut buf, color),
+            Format::Json => report::json::write(&run.report, &mut buf),
+            Format::Junit => report::junit::write(&run.report, &mut buf),
+        };
+        report::redact(&String::from_utf8_lossy(&buf), &run.secrets).into_bytes()
+    };
+    for (path, format) in [
+        (&args.report_json, Format::Json),
+        (&args.report_junit, Format::Junit),
+    ] {
+        if let Some(path) = path {
+            if let Err(e) = std::fs::write(path, render(format)) {
+                let _ = writeln!(err, "smm-conformance: cannot write {}: {e}", path.display());
+                return exit_code::USAGE;
+            }
+        }
+    }
+    let _ = out.write_all(&render(args.format));
+    run.report.exit_code()
+}
+
+fn err_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}

@@ -1,0 +1,401 @@
+//! The HTTP client: form POSTs to the panel, with a timeout, a rate limit,
+//! HTTP 429 retries within the timeout, no redirects followed, and every
+//! exchange recorded for the transport checks. The API key is sent, never shown.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Where and how to reach the panel.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The API endpoint, exactly as the user gave it (`https://x/api/v2`).
+    pub url: String,
+    /// The endpoint as reports show it (the in-process mock's random port
+    /// would make reports differ from run to run).
+    pub shown_url: String,
+    /// The API key.
+    pub key: String,
+    /// A second key of another account, for the isolation checks.
+    pub second_key: Option<String>,
+    /// Timeout of one request (429 retries included).
+    pub timeout: Duration,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// User-Agent.
+    pub user_agent: String,
+    /// At most this many requests per second (0: no limit).
+    pub rate: f64,
+}
+
+/// One request and what came back.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The method (`POST`, or `GET` for the transport probes).
+    pub method: &'static str,
+    /// The fields sent, in order.
+    pub fields: Vec<(String, String)>,
+    /// What came back, or why nothing did.
+    pub answer: Result<Answer, TransportError>,
+}
+
+/// An HTTP answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type`, as sent.
+    pub content_type: String,
+    /// The body.
+    pub body: Vec<u8>,
+    /// The body as JSON, when it is JSON.
+    pub json: Option<Value>,
+}
+
+/// Why a request got no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportError {
+    /// No answer within the timeout.
+    Timeout,
+    /// Still HTTP 429 when the timeout ran out.
+    RateLimited,
+    /// Connection refused, reset, DNS, TLS, …
+    Connection(String),
+}
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Timeout => f.write_str("no answer within the timeout"),
+            Self::RateLimited => {
+                f.write_str("still HTTP 429 (rate limited) when the timeout ran out")
+            }
+            Self::Connection(e) => write!(f, "connection failed: {e}"),
+        }
+    }
+}
+
+/// What the transport checks need to know of every exchange.
+#[derive(Debug, Clone, Default)]
+pub struct Observations {
+    /// (request as curl, status, content type) of every answer.
+    pub answers: Vec<(String, u16, String)>,
+    /// Requests that got no answer.
+    pub timeouts: Vec<String>,
+    /// Requests that met HTTP 429 (and were retried).
+    pub rate_limited: Vec<String>,
+}
+
+/// The client of one run.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    target: Arc<Target>,
+    next_slot: Arc<tokio::sync::Mutex<Instant>>,
+    observations: Arc<Mutex<Observations>>,
+}
+
+impl Client {
+    /// A client for `target`.
+    pub fn new(target: Target) -> Result<Client, String> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (name, value) in &target.headers {
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| format!("header `{name}`: {e}"))?;
+            let value = reqwest::header::HeaderValue::from_str(value)
+                .map_err(|e| format!("header `{name}`: {e}"))?;
+            headers.insert(name, value);
+        }
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(target.user_agent.clone())
+            .default_headers(headers)
+            .timeout(target.timeout)
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Client {
+            http,
+            target: Arc::new(target),
+            next_slot: Arc::new(tokio::sync::Mutex::new(Instant::now())),
+            observations: Arc::new(Mutex::new(Observations::default())),
+        })
+    }
+
+    /// The target.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// A copy of what was observed so far.
+    pub fn observations(&self) -> Observations {
+        self.observations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The secrets no output may show.
+    pub fn secrets(&self) -> Vec<String> {
+        std::iter::once(self.target.key.clone())
+            .chain(self.target.second_key.clone())
+            .filter(|k| !k.is_empty())
+            .collect()
+    }
+
+    /// Posts `action` and `fields` with the main key.
+    pub async fn call(&self, action: &str, fields: &[(&str, &str)]) -> Exchange {
+        let mut all = vec![
+            ("key".to_owned(), self.target.key.clone()),
+            ("action".to_owned(), action.to_owned()),
+        ];
+        all.extend(
+            fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        self.post(all).await
+    }
+
+    /// Posts exactly these fields.
+    pub async fn post(&self, fields: Vec<(String, String)>) -> Exchange {
+        self.send("POST", fields).await
+    }
+
+    /// Sends the fields as a form body (POST) or a query string (GET).
+    pub async fn send(&self, method: &'static str, fields: Vec<(String, String)>) -> Exchange {
+        let started = Instant::now();
+        let mut limited = false;
+        let answer = loop {
+            self.wait_for_slot().await;
+            let form = encode(&fields);
+            let request = if method == "GET" {
+                let sep = if self.target.url.contains('?') {
+                    '&'
+                } else {
+                    '?'
+                };
+                self.http.get(format!("{}{sep}{form}", self.target.url))
+            } else {
+                self.http
+                    .post(&self.target.url)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(form)
+            };
+            let left = self.target.timeout.saturating_sub(started.elapsed());
+            let response = match tokio::time::timeout(left, request.send()).await {
+                Err(_) => break Err(TransportError::Timeout),
+                Ok(Err(e)) if e.is_timeout() => break Err(TransportError::Timeout),
+                Ok(Err(e)) => break Err(TransportError::Connection(without_url(&e))),
+                Ok(Ok(response)) => response,
+            };
+            let status = response.status().as_u16();
+            if status == 429 {
+                limited = true;
+                let wait = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<f64>().ok())
+                    .map_or(Duration::from_secs(1), Duration::from_secs_f64);
+                if started.elapsed() + wait >= self.target.timeout {
+                    break Err(TransportError::RateLimited);
+                }
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let content_type = response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            let left = self.target.timeout.saturating_sub(started.elapsed());
+            let body = match tokio::time::timeout(left, response.bytes()).await {
+                Err(_) => break Err(TransportError::Timeout),
+                Ok(Err(e)) => break Err(TransportError::Connection(without_url(&e))),
+                Ok(Ok(body)) => body.to_vec(),
+            };
+            let json = serde_json::from_slice(&body).ok();
+            break Ok(Answer {
+                status,
+                content_type,
+                body,
+                json,
+            });
+        };
+        let exchange = Exchange {
+            method,
+            fields,
+            answer,
+        };
+        self.observe(&exchange, limited);
+        exchange
+    }
+
+    fn observe(&self, exchange: &Exchange, limited: bool) {
+        let curl = self.curl(exchange);
+        let mut seen = self.observations.lock().unwrap_or_else(|e| e.into_inner());
+        if limited {
+            seen.rate_limited.push(curl.clone());
+        }
+        match &exchange.answer {
+            Ok(answer) => seen
+                .answers
+                .push((curl, answer.status, answer.content_type.clone())),
+            Err(TransportError::Timeout) => seen.timeouts.push(curl),
+            Err(_) => {}
+        }
+    }
+
+    /// GETs from the mock's admin API; the answer's JSON, or why not.
+    pub async fn admin_get(&self, url: &str) -> Result<Value, String> {
+        self.admin(self.http.get(url), url).await
+    }
+
+    /// POSTs JSON to the mock's admin API; the answer's JSON, or why not.
+    pub async fn admin_post(&self, url: &str, body: &Value) -> Result<Value, String> {
+        let request = self
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        self.admin(request, url).await
+    }
+
+    async fn admin(&self, request: reqwest::RequestBuilder, url: &str) -> Result<Value, String> {
+        let response = request.send().await.map_err(|e| without_url(&e))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| without_url(&e))?;
+        if !status.is_success() {
+            return Err(format!(
+                "{url}: HTTP {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            ));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| format!("{url}: {e}"))
+    }
+
+    async fn wait_for_slot(&self) {
+        if self.target.rate <= 0.0 {
+            return;
+        }
+        let gap = Duration::from_secs_f64(1.0 / self.target.rate);
+        let wake = {
+            let mut next = self.next_slot.lock().await;
+            let now = Instant::now();
+            let wake = (*next).max(now);
+            *next = wake + gap;
+            wake
+        };
+        tokio::time::sleep_until(wake.into()).await;
+    }
+
+    /// A curl command that replays an exchange, with every key masked.
+    pub fn curl(&self, exchange: &Exchange) -> String {
+        let secrets = self.secrets();
+        let mut parts = vec!["curl -s".to_owned()];
+        let shown: Vec<(String, String)> = exchange
+            .fields
+            .iter()
+            .map(|(k, v)| {
+                let masked = k == "key" || secrets.iter().any(|s| s == v);
+                (
+                    k.clone(),
+                    if masked && !v.is_empty() {
+                        "$SMM_API_KEY".to_owned()
+                    } else {
+                        v.clone()
+                    },
+                )
+            })
+            .collect();
+        if exchange.method == "GET" {
+            parts.push(quote(&format!(
+                "{}?{}",
+                self.target.shown_url,
+                encode(&shown)
+            )));
+        } else {
+            parts.push(quote(&self.target.shown_url));
+            for (k, v) in &shown {
+                if v == "$SMM_API_KEY" {
+                    parts.push(format!("--data-urlencode \"{k}=$SMM_API_KEY\""));
+                } else {
+                    parts.push(format!("--data-urlencode {}", quote(&format!("{k}={v}"))));
+                }
+            }
+        }
+        parts.join(" ")
+    }
+}
+
+/// A reqwest error and its causes, without the URL (it may hold a key in a
+/// query string).
+fn without_url(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    match e.url() {
+        Some(url) => text.replace(url.as_str(), "<url>"),
+        None => text,
+    }
+}
+
+/// Form-encodes fields.
+pub fn encode(fields: &[(String, String)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", escape(k), escape(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Quotes a shell word.
+fn quote(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@%+".contains(&b))
+    {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_are_quoted() {
+        assert_eq!(quote("orders=1,2"), "orders=1,2");
+        assert_eq!(quote("link=a b"), "'link=a b'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn forms_are_percent_encoded() {
+        let fields = vec![("link".to_owned(), "https://x.com/?a=1&b".to_owned())];
+        assert_eq!(encode(&fields), "link=https%3A%2F%2Fx.com%2F%3Fa%3D1%26b");
+    }
+}

@@ -1,0 +1,258 @@
+//! `smm-conformance`: checks an SMM panel (API v2) against its contract.
+//!
+//! A panel implementer points it at a panel's URL and key and gets a precise,
+//! reproducible verdict: one record per check of the catalogue, each tied to
+//! the contract section it enforces, with the request (key masked), what was
+//! expected, what came back and a diff.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use smm_conformance::{execute, Options};
+//!
+//! // No URL: the built-in mock panel, started in-process.
+//! let run = execute(Options::default()).await.expect("a run");
+//! assert_eq!(run.report.counts.failed, 0);
+//! # }
+//! ```
+//!
+//! How the parts fit: [`client`] talks HTTP (timeouts, 429, no redirects,
+//! keys masked); [`schema`] holds the contract's schemas and their strict and
+//! tolerant readings; [`checks`] are the checks, [`suite`] their catalogue and
+//! the run; [`outcome`] is the result model; [`report`] turns it into text,
+//! JSON or JUnit; [`cli`] is the command line.
+
+pub mod admin;
+pub mod checks;
+pub mod cli;
+pub mod client;
+pub mod outcome;
+pub mod report;
+pub mod schema;
+pub mod suite;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use smm_mock::profile::Profile;
+use smm_mock::{Config, Fixture, MockPanel};
+
+use crate::checks::{Budget, Ctx};
+use crate::client::{Client, Target, TransportError};
+use crate::outcome::{Mode, Report};
+use crate::suite::Selection;
+
+/// The User-Agent the reference client sends (CONTRACT §1).
+pub const DEFAULT_USER_AGENT: &str = "Mozilla/4.0 (compatible; MSIE 5.01; Windows NT 5.0)";
+
+/// What to check and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The endpoint; `None`: start the built-in mock in-process.
+    pub url: Option<String>,
+    /// The API key.
+    pub key: Option<String>,
+    /// A key of another account (isolation checks).
+    pub second_key: Option<String>,
+    /// Tolerant or strict.
+    pub mode: Mode,
+    /// Whether checks may place orders.
+    pub allow_orders: bool,
+    /// The most the run may spend.
+    pub max_spend: Option<Decimal>,
+    /// Cases per property.
+    pub cases: u32,
+    /// Seed of the properties.
+    pub seed: u64,
+    /// Which checks.
+    pub selection: Selection,
+    /// Timeout of one request.
+    pub timeout: Duration,
+    /// Timeout of the whole run.
+    pub run_timeout: Duration,
+    /// Checks at once.
+    pub concurrency: usize,
+    /// Existing orders of the key (`--order`).
+    pub orders: Vec<u64>,
+    /// The mock's admin API (`--mock-admin`).
+    pub mock_admin: Option<String>,
+    /// Deviation profiles of the in-process mock.
+    pub mock_profiles: Vec<Profile>,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// User-Agent.
+    pub user_agent: String,
+    /// Requests per second (0: no limit).
+    pub rate: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            url: None,
+            key: None,
+            second_key: None,
+            mode: Mode::Tolerant,
+            allow_orders: false,
+            max_spend: None,
+            cases: 64,
+            seed: 0,
+            selection: Selection::default(),
+            timeout: Duration::from_secs(10),
+            run_timeout: Duration::from_secs(600),
+            concurrency: 8,
+            orders: Vec::new(),
+            mock_admin: None,
+            mock_profiles: Vec::new(),
+            headers: Vec::new(),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            rate: 0.0,
+        }
+    }
+}
+
+/// Why a run could not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Wrong usage (exit code 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The target could not be reached (exit code 3).
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+/// A finished run: the report, and the secrets every output must mask.
+#[derive(Debug)]
+pub struct Run {
+    /// The report.
+    pub report: Report,
+    /// Keys to mask.
+    pub secrets: Vec<String>,
+}
+
+/// The in-process mock's spending cap when none is given.
+pub const MOCK_MAX_SPEND: u32 = 100;
+
+/// Runs the checks as `options` say.
+pub async fn execute(options: Options) -> Result<Run, RunError> {
+    let mut options = options;
+    let mut _mock = None;
+    let (target_name, shown_url) = match &options.url {
+        Some(url) => {
+            if options.key.as_deref().is_none_or(str::is_empty) {
+                return Err(RunError::Usage(
+                    "no API key: give --key, --key-file or SMM_API_KEY".into(),
+                ));
+            }
+            if options.allow_orders && options.max_spend.is_none() {
+                return Err(RunError::Usage(
+                    "--allow-orders needs --max-spend AMOUNT, the most the run may spend".into(),
+                ));
+            }
+            (url.clone(), url.clone())
+        }
+        None => {
+            let config = Config {
+                profiles: options.mock_profiles.iter().copied().collect(),
+                ..Config::new(Fixture::builtin())
+            };
+            let fixture = config.fixture.clone();
+            let panel = MockPanel::start_with(config).await.map_err(|e| {
+                RunError::Unreachable(format!("cannot start the in-process mock: {e}"))
+            })?;
+            options.url = Some(panel.url());
+            options.key = Some(fixture.accounts[0].key.clone());
+            options.second_key = fixture.accounts.get(1).map(|a| a.key.clone());
+            options.mock_admin = Some(panel.admin_url());
+            options.allow_orders = true;
+            options.max_spend = options.max_spend.or(Some(Decimal::from(MOCK_MAX_SPEND)));
+            if options.orders.is_empty() {
+                options.orders = (0..fixture.orders.len() as u64)
+                    .map(|i| fixture.first_order_id + i)
+                    .collect();
+            }
+            _mock = Some(panel);
+            let names: Vec<&str> = options.mock_profiles.iter().map(|p| p.name()).collect();
+            let name = if names.is_empty() {
+                "in-process mock".to_owned()
+            } else {
+                format!("in-process mock (profiles: {})", names.join(", "))
+            };
+            (name, "http://127.0.0.1:8080/api/v2".to_owned())
+        }
+    };
+    let target = Target {
+        url: options.url.clone().unwrap_or_default(),
+        shown_url,
+        key: options.key.clone().unwrap_or_default(),
+        second_key: options.second_key.clone().filter(|k| !k.is_empty()),
+        timeout: options.timeout,
+        headers: options.headers.clone(),
+        user_agent: options.user_agent.clone(),
+        rate: options.rate,
+    };
+    let client = Client::new(target).map_err(RunError::Usage)?;
+    // The in-process mock's keys are the built-in fixture's, printed by
+    // `smm-mock` itself: not secrets, and masking them would mask check ids.
+    let secrets = if _mock.is_some() {
+        Vec::new()
+    } else {
+        client.secrets()
+    };
+
+    let services_exchange = client.call("services", &[]).await;
+    match &services_exchange.answer {
+        Err(TransportError::Connection(e)) => {
+            return Err(RunError::Unreachable(report::redact(
+                &format!("cannot reach {target_name}: {e}"),
+                &secrets,
+            )));
+        }
+        Err(TransportError::Timeout) => {
+            return Err(RunError::Unreachable(format!(
+                "{target_name} did not answer `services` within {:?}",
+                options.timeout
+            )));
+        }
+        _ => {}
+    }
+    let services = suite::services_of(
+        services_exchange
+            .answer
+            .as_ref()
+            .ok()
+            .and_then(|a| a.json.as_ref()),
+    );
+    let ctx = Arc::new(Ctx {
+        client,
+        mode: options.mode,
+        budget: options.allow_orders.then(|| {
+            Mutex::new(Budget {
+                cap: options.max_spend.unwrap_or_default(),
+                spent: Decimal::ZERO,
+            })
+        }),
+        services,
+        services_exchange,
+        known_orders: options.orders.clone(),
+        admin: options.mock_admin.clone(),
+        cases: options.cases,
+        seed: options.seed,
+    });
+    let results = suite::run(
+        Arc::clone(&ctx),
+        &options.selection,
+        options.concurrency,
+        options.run_timeout,
+    )
+    .await;
+    let report = Report::new(
+        target_name,
+        options.mode,
+        options.seed,
+        options.cases,
+        results,
+    );
+    Ok(Run { report, secrets })
+}

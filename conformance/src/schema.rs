@@ -1,0 +1,343 @@
+//! The contract as JSON Schema (`schemas/`, embedded), and its two readings.
+//!
+//! The strict reading is the schema itself. The tolerant reading first undoes
+//! the drift of CONTRACT §6 items 1-4 (numbers for strings, string ids, status
+//! spelling, `null` start counts, the named missing and extra fields) and then
+//! applies the same schema. An answer that fails the strict reading but passes
+//! the tolerant one is drift (Warn in tolerant mode, Fail in strict mode); one
+//! that fails both is broken (DECISIONS 5).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value};
+
+/// The kinds of answer, one schema each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// `services`.
+    Services,
+    /// `add`.
+    Add,
+    /// `status`.
+    Status,
+    /// `status` with `orders`.
+    StatusBulk,
+    /// `refill`.
+    Refill,
+    /// `refill` with `orders`.
+    RefillBulk,
+    /// `refill_status`.
+    RefillStatus,
+    /// `refill_status` with `refills`.
+    RefillStatusBulk,
+    /// `cancel`.
+    Cancel,
+    /// `balance`.
+    Balance,
+    /// `{"error": …}`.
+    Error,
+}
+
+impl Kind {
+    /// The schema file name, without `.schema.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Services => "services",
+            Self::Add => "add",
+            Self::Status => "status",
+            Self::StatusBulk => "status-bulk",
+            Self::Refill => "refill",
+            Self::RefillBulk => "refill-bulk",
+            Self::RefillStatus => "refill-status",
+            Self::RefillStatusBulk => "refill-status-bulk",
+            Self::Cancel => "cancel",
+            Self::Balance => "balance",
+            Self::Error => "error",
+        }
+    }
+
+    fn source(self) -> &'static str {
+        match self {
+            Self::Services => include_str!("../../schemas/services.schema.json"),
+            Self::Add => include_str!("../../schemas/add.schema.json"),
+            Self::Status => include_str!("../../schemas/status.schema.json"),
+            Self::StatusBulk => include_str!("../../schemas/status-bulk.schema.json"),
+            Self::Refill => include_str!("../../schemas/refill.schema.json"),
+            Self::RefillBulk => include_str!("../../schemas/refill-bulk.schema.json"),
+            Self::RefillStatus => include_str!("../../schemas/refill-status.schema.json"),
+            Self::RefillStatusBulk => include_str!("../../schemas/refill-status-bulk.schema.json"),
+            Self::Cancel => include_str!("../../schemas/cancel.schema.json"),
+            Self::Balance => include_str!("../../schemas/balance.schema.json"),
+            Self::Error => include_str!("../../schemas/error.schema.json"),
+        }
+    }
+
+    const ALL: [Kind; 11] = [
+        Self::Services,
+        Self::Add,
+        Self::Status,
+        Self::StatusBulk,
+        Self::Refill,
+        Self::RefillBulk,
+        Self::RefillStatus,
+        Self::RefillStatusBulk,
+        Self::Cancel,
+        Self::Balance,
+        Self::Error,
+    ];
+}
+
+fn validators() -> &'static HashMap<Kind, jsonschema::Validator> {
+    static CELL: OnceLock<HashMap<Kind, jsonschema::Validator>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        Kind::ALL
+            .into_iter()
+            .filter_map(|kind| {
+                let schema: Value = serde_json::from_str(kind.source()).ok()?;
+                let validator = jsonschema::validator_for(&schema).ok()?;
+                Some((kind, validator))
+            })
+            .collect()
+    })
+}
+
+/// The schema errors of `value` as a `kind` (empty: valid).
+pub fn errors(kind: Kind, value: &Value) -> Vec<String> {
+    match validators().get(&kind) {
+        Some(v) => v
+            .iter_errors(value)
+            .map(|e| {
+                let at = e.instance_path().to_string();
+                if at.is_empty() {
+                    e.to_string()
+                } else {
+                    format!("{at}: {e}")
+                }
+            })
+            .collect(),
+        None => vec![format!("schema {} did not compile", kind.name())],
+    }
+}
+
+/// How an answer reads against the contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reading {
+    /// Valid in the strict reading.
+    Conforms,
+    /// Invalid strictly, valid once §6 1-4 drift is undone: these strict errors.
+    Drift(Vec<String>),
+    /// Invalid in both readings: these errors.
+    Broken(Vec<String>),
+}
+
+/// Reads `value` as a `kind`.
+pub fn read(kind: Kind, value: &Value) -> Reading {
+    let strict = errors(kind, value);
+    if strict.is_empty() {
+        return Reading::Conforms;
+    }
+    let tolerant = errors(kind, &normalize(kind, value.clone()));
+    if tolerant.is_empty() {
+        Reading::Drift(strict)
+    } else {
+        Reading::Broken(tolerant)
+    }
+}
+
+/// Whether a value is the error object: `error` and nothing else.
+pub fn is_error(value: &Value) -> bool {
+    value.as_object().is_some_and(|o| {
+        o.len() == 1
+            && o.get("error")
+                .is_some_and(|e| e.as_str().is_some_and(|s| !s.is_empty()))
+    })
+}
+
+/// Whether a value looks like an error answer in any spelling a client would
+/// take for one (an `error` key).
+pub fn mentions_error(value: &Value) -> bool {
+    value.as_object().is_some_and(|o| o.contains_key("error"))
+}
+
+// ---- the tolerant reading ----
+
+fn number_to_string(value: &mut Value) {
+    if let Value::Number(n) = value {
+        *value = Value::String(n.to_string());
+    }
+}
+
+fn digits_to_number(value: &mut Value) {
+    if let Value::String(s) = value {
+        if let Ok(n) = s.parse::<u64>() {
+            *value = Value::from(n);
+        }
+    }
+}
+
+/// The canonical spelling of a drifted order status.
+fn order_status(text: &str) -> Option<&'static str> {
+    let lower = text.to_lowercase();
+    Some(match lower.as_str() {
+        "pending" => "Pending",
+        "in progress" | "inprogress" => "In progress",
+        "processing" => "Processing",
+        "completed" => "Completed",
+        "partial" => "Partial",
+        "canceled" | "cancelled" => "Canceled",
+        // Extra values real panels send (§6.2): read as a final state.
+        "failed" | "refunded" => "Canceled",
+        "active" => "In progress",
+        _ => return None,
+    })
+}
+
+fn refill_status(text: &str) -> Option<&'static str> {
+    let lower = text.to_lowercase();
+    Some(match lower.as_str() {
+        "pending" | "awaiting" => "Pending",
+        "in progress" | "inprogress" | "processing" => "In progress",
+        "completed" => "Completed",
+        "rejected" | "canceled" | "cancelled" => "Rejected",
+        _ => return None,
+    })
+}
+
+fn fix_status(object: &mut Map<String, Value>, canon: fn(&str) -> Option<&'static str>) {
+    if let Some(Value::String(s)) = object.get("status") {
+        if let Some(c) = canon(s) {
+            object.insert("status".into(), c.into());
+        }
+    }
+}
+
+fn status_object(object: &mut Map<String, Value>) {
+    for field in ["charge", "remains", "start_count"] {
+        if let Some(v) = object.get_mut(field) {
+            number_to_string(v);
+        }
+    }
+    match object.get("start_count") {
+        Some(Value::Null) | Some(Value::String(_))
+            if object["start_count"].as_str().is_none_or(str::is_empty) =>
+        {
+            object.insert("start_count".into(), "0".into());
+        }
+        _ => {}
+    }
+    if object
+        .get("remains")
+        .and_then(Value::as_str)
+        .is_some_and(|r| r.eq_ignore_ascii_case("unknown"))
+    {
+        object.insert("remains".into(), "0".into());
+    }
+    if !object.contains_key("currency") {
+        object.insert("currency".into(), "USD".into());
+    }
+    for extra in ["order", "created_at", "service_name"] {
+        object.remove(extra);
+    }
+    fix_status(object, order_status);
+}
+
+fn drop_success(object: &mut Map<String, Value>) {
+    if object.get("status").and_then(Value::as_str) == Some("success") {
+        object.remove("status");
+    }
+}
+
+/// Undoes the drift of CONTRACT §6 items 1-4 (never §6.5 bulk shapes).
+pub fn normalize(kind: Kind, mut value: Value) -> Value {
+    match (kind, &mut value) {
+        (Kind::Services, Value::Array(items)) => {
+            for item in items.iter_mut().filter_map(Value::as_object_mut) {
+                if let Some(id) = item.get_mut("service") {
+                    digits_to_number(id);
+                }
+                for field in ["rate", "min", "max"] {
+                    if let Some(v) = item.get_mut(field) {
+                        number_to_string(v);
+                    }
+                }
+                for flag in ["dripfeed", "refill", "cancel"] {
+                    item.entry(flag).or_insert(Value::Bool(false));
+                }
+            }
+        }
+        (Kind::Add, Value::Object(o)) => {
+            drop_success(o);
+            if let Some(id) = o.get_mut("order") {
+                digits_to_number(id);
+            }
+        }
+        (Kind::Balance, Value::Object(o)) => {
+            drop_success(o);
+            if let Some(b) = o.get_mut("balance") {
+                number_to_string(b);
+            }
+        }
+        (Kind::Status, Value::Object(o)) => status_object(o),
+        (Kind::StatusBulk, Value::Object(o)) => {
+            for item in o.values_mut().filter_map(Value::as_object_mut) {
+                if !item.contains_key("error") {
+                    status_object(item);
+                }
+            }
+        }
+        (Kind::Refill, Value::Object(o)) => {
+            if let Some(r) = o.get_mut("refill") {
+                number_to_string(r);
+            }
+        }
+        (Kind::RefillStatus, Value::Object(o)) => fix_status(o, refill_status),
+        (Kind::RefillBulk | Kind::Cancel | Kind::RefillStatusBulk, Value::Array(items)) => {
+            for item in items.iter_mut().filter_map(Value::as_object_mut) {
+                for id in ["order", "refill"] {
+                    if let Some(v) = item.get_mut(id) {
+                        digits_to_number(v);
+                    }
+                }
+                fix_status(item, refill_status);
+            }
+        }
+        _ => {}
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_schema_compiles() {
+        for kind in Kind::ALL {
+            assert!(validators().contains_key(&kind), "{}", kind.name());
+        }
+    }
+
+    #[test]
+    fn the_three_readings() {
+        let ok = json!({"charge": "0.2", "start_count": "1", "status": "In progress", "remains": "1", "currency": "USD"});
+        assert_eq!(read(Kind::Status, &ok), Reading::Conforms);
+        let drift = json!({"charge": 0.2, "start_count": null, "status": "In Progress", "remains": "Unknown"});
+        assert!(matches!(read(Kind::Status, &drift), Reading::Drift(_)));
+        let broken = json!({"charge": "0.2", "status": "Exploded", "remains": "1", "currency": "USD", "start_count": "1"});
+        assert!(matches!(read(Kind::Status, &broken), Reading::Broken(_)));
+        assert!(matches!(
+            read(Kind::Add, &json!({"order": "23501"})),
+            Reading::Drift(_)
+        ));
+        assert!(matches!(
+            read(Kind::Add, &json!({"status": "success", "order": 1})),
+            Reading::Drift(_)
+        ));
+        assert!(matches!(
+            read(Kind::StatusBulk, &json!({"1": "Incorrect order ID"})),
+            Reading::Broken(_)
+        ));
+    }
+}

@@ -1,0 +1,260 @@
+//! The catalogue of checks, and the run: prepare the context, run the
+//! checks (independent ones concurrently, the ones that watch the balance one
+//! at a time, the transport ones last), and collect one record per check.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use crate::checks::{self, Ctx, Service};
+use crate::outcome::{CheckResult, Outcome, Verdict};
+
+/// When a check may run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// Alongside the other concurrent checks.
+    Concurrent,
+    /// Alone: it reads the balance before and after.
+    Alone,
+    /// After everything else: it reads what the run observed.
+    Last,
+}
+
+type Run = fn(Arc<Ctx>) -> Pin<Box<dyn Future<Output = Verdict> + Send>>;
+
+/// One check of the catalogue.
+#[derive(Clone, Copy)]
+pub struct Check {
+    /// Stable, hierarchical id.
+    pub id: &'static str,
+    /// The contract section it enforces.
+    pub section: &'static str,
+    /// What it checks.
+    pub title: &'static str,
+    /// When it runs.
+    pub phase: Phase,
+    /// The check.
+    pub run: Run,
+}
+
+impl std::fmt::Debug for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Check").field("id", &self.id).finish()
+    }
+}
+
+macro_rules! check {
+    ($id:literal, $section:literal, $phase:ident, $title:literal, $f:path) => {
+        Check {
+            id: $id,
+            section: $section,
+            title: $title,
+            phase: Phase::$phase,
+            run: |ctx| Box::pin($f(ctx)),
+        }
+    };
+}
+
+/// Every check, in report order.
+pub fn catalogue() -> Vec<Check> {
+    use checks::*;
+    vec![
+        check!("services.schema", "§2, §3", Concurrent, "services answers a list that follows schemas/services.schema.json", catalog::schema),
+        check!("services.unique-ids", "§3", Concurrent, "no service id is listed twice", catalog::unique_ids),
+        check!("services.min-max", "§3", Concurrent, "min ≤ max for every service", catalog::min_max),
+        check!("services.rate", "§3", Concurrent, "every rate is a decimal ≥ 0", catalog::rate),
+        check!("services.types", "§2.1", Concurrent, "every service type is one of §2.1 (others warn)", catalog::types),
+        check!("services.flags", "§3", Concurrent, "every service has boolean dripfeed, refill and cancel flags", catalog::flags),
+        check!("balance.schema", "§2, §3", Concurrent, "balance answers a decimal string and a currency", catalog::balance),
+        check!("auth.wrong-key", "§1, §4", Concurrent, "every action with a wrong key answers an error and nothing else", auth::wrong_key),
+        check!("auth.empty-key", "§1, §4", Concurrent, "every action with an empty key answers an error and nothing else", auth::empty_key),
+        check!("auth.missing-key", "§1, §4", Concurrent, "every action without a key answers an error and nothing else", auth::missing_key),
+        check!("request.unknown-action", "§4", Concurrent, "an unknown action answers an error", auth::unknown_action),
+        check!("request.missing-action", "§4", Concurrent, "a request without an action answers an error", auth::missing_action),
+        check!("add.unknown-service", "§2.1, §4", Concurrent, "add for a service that does not exist answers an error", auth::unknown_service),
+        check!("status.unknown-order", "§2, §4", Concurrent, "status of an unknown or malformed order id answers an error", auth::unknown_order),
+        check!("refill.unknown", "§2, §4", Concurrent, "refill and refill_status of unknown ids answer errors", auth::unknown_refill),
+        check!("bulk.status.sizes", "§5", Concurrent, "bulk status with 1, 2 and 100 ids answers once per id", bulk::sizes),
+        check!("bulk.status.per-id-errors", "§5", Concurrent, "a bad id gets its own error object and never fails the batch", bulk::per_id_errors),
+        check!("bulk.status.duplicates", "§5", Concurrent, "a repeated id is answered once", bulk::duplicates),
+        check!("bulk.status.whitespace", "§5", Concurrent, "spaces and blanks in the id list are tolerated", bulk::whitespace),
+        check!("bulk.status.over-limit", "§5", Concurrent, "101 and 150 ids answer one top-level error (tolerant: or exactly the first 100)", bulk::status_over_limit),
+        check!("bulk.lists", "§2, §5", Concurrent, "bulk refill, refill_status and cancel answer a list with one item per id", bulk::lists),
+        check!("bulk.lists.over-limit", "§5", Concurrent, "bulk refill, refill_status and cancel refuse 101 and 150 ids", bulk::others_over_limit),
+        check!("isolation.cross-key", "§2, §4", Concurrent, "a second key cannot see the first key's orders", money::cross_key),
+        check!("property.status", "§2, §3, §5", Concurrent, "generated status and bulk status requests answer in the model's class", property::status),
+        check!("property.invalid", "§1, §4", Concurrent, "generated requests with bad keys or unknown actions answer errors", property::invalid),
+        check!("rejected.no-charge", "§4", Alone, "refused requests leave the balance as it was", money::no_charge),
+        check!("add.validation", "§2.1, §4", Alone, "invalid orders (missing fields, out of range, drip-feed not offered) are refused and cost nothing", money::validation),
+        check!("money.charge", "§3", Alone, "an order is charged rate × quantity / 1000, on the balance and in its status", money::charge),
+        check!("money.refund-canceled", "§3", Alone, "a canceled order is refunded in full", money::refund_canceled),
+        check!("money.refund-partial", "§3", Alone, "a Partial order is refunded for what was not delivered", money::refund_partial),
+        check!("lifecycle.transitions", "§3", Alone, "orders move only forward, remains never grow, final states stay", lifecycle::transitions),
+        check!("transport.content-type", "§1", Last, "every answer is Content-Type application/json", transport::content_type),
+        check!("transport.http-200", "§1", Last, "every answer, errors included, is HTTP 200", transport::http_200),
+        check!("transport.timeouts", "§1", Last, "every request is answered within the timeout", transport::timeouts),
+        check!("transport.rate-limit", "§1, §6.6", Last, "no HTTP 429 (met: warn, and retried within the timeout)", transport::rate_limit),
+        check!("transport.get", "§1", Last, "GET with a query string is answered like POST (information: warn only)", transport::get),
+    ]
+}
+
+/// Which checks to run.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Only these ids or id prefixes (`bulk` = every `bulk.*`); empty: all.
+    pub only: Vec<String>,
+    /// Not these ids or id prefixes.
+    pub skip: Vec<String>,
+}
+
+fn matches(id: &str, pattern: &str) -> bool {
+    id == pattern || id.starts_with(&format!("{pattern}."))
+}
+
+impl Selection {
+    /// Whether check `id` is selected.
+    pub fn selects(&self, id: &str) -> bool {
+        (self.only.is_empty() || self.only.iter().any(|p| matches(id, p)))
+            && !self.skip.iter().any(|p| matches(id, p))
+    }
+}
+
+/// Reads the catalogue tolerantly into services (DECISIONS 5: drift is
+/// reported by the services checks; here it only has to be usable).
+pub fn services_of(value: Option<&Value>) -> Vec<Service> {
+    let Some(Value::Array(items)) =
+        value.map(|v| crate::schema::normalize(crate::schema::Kind::Services, v.clone()))
+    else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_owned);
+            Some(Service {
+                id: item.get("service")?.as_u64()?,
+                kind: text("type").unwrap_or_default(),
+                rate: text("rate")?.parse::<Decimal>().ok()?,
+                min: text("min")?.parse().ok()?,
+                max: text("max")?.parse().ok()?,
+                dripfeed: item
+                    .get("dripfeed")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                refill: item.get("refill").and_then(Value::as_bool).unwrap_or(false),
+                cancel: item.get("cancel").and_then(Value::as_bool).unwrap_or(false),
+            })
+        })
+        .collect()
+}
+
+/// Runs the selected checks with `concurrency` at most at once; a check
+/// still running when `deadline` passes is recorded as Error.
+pub async fn run(
+    ctx: Arc<Ctx>,
+    selection: &Selection,
+    concurrency: usize,
+    deadline: Duration,
+) -> Vec<CheckResult> {
+    let checks: Vec<Check> = catalogue()
+        .into_iter()
+        .filter(|c| selection.selects(c.id))
+        .collect();
+    let mut verdicts: Vec<Option<Verdict>> = vec![None; checks.len()];
+    let started = tokio::time::Instant::now();
+    let end = started + deadline;
+
+    // Phase 1: the independent checks, concurrently.
+    let gate = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, check) in checks
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.phase == Phase::Concurrent)
+    {
+        let ctx = Arc::clone(&ctx);
+        let gate = Arc::clone(&gate);
+        let run = check.run;
+        tasks.spawn(async move {
+            let _permit = gate.acquire_owned().await;
+            (i, run(ctx).await)
+        });
+    }
+    while let Ok(Some(joined)) = tokio::time::timeout_at(end, tasks.join_next()).await {
+        if let Ok((i, verdict)) = joined {
+            verdicts[i] = Some(verdict);
+        }
+    }
+    tasks.abort_all();
+
+    // Phases 2 and 3: one at a time.
+    for phase in [Phase::Alone, Phase::Last] {
+        for (i, check) in checks.iter().enumerate().filter(|(_, c)| c.phase == phase) {
+            if let Ok(verdict) = tokio::time::timeout_at(end, (check.run)(Arc::clone(&ctx))).await {
+                verdicts[i] = Some(verdict);
+            }
+        }
+    }
+
+    checks
+        .iter()
+        .zip(verdicts)
+        .map(|(check, verdict)| {
+            let verdict = verdict.unwrap_or_else(|| {
+                Verdict::with(
+                    Outcome::Error,
+                    format!("not finished within the run timeout ({deadline:?})"),
+                    Vec::new(),
+                )
+            });
+            CheckResult {
+                id: check.id,
+                section: check.section,
+                title: check.title,
+                outcome: verdict.outcome,
+                message: verdict.message,
+                evidence: verdict.evidence,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_hierarchical() {
+        let mut seen = std::collections::HashSet::new();
+        for check in catalogue() {
+            assert!(seen.insert(check.id), "{} twice", check.id);
+            assert!(
+                check.id.contains('.')
+                    && check.id.bytes().all(|b| b.is_ascii_lowercase()
+                        || b.is_ascii_digit()
+                        || b == b'.'
+                        || b == b'-'),
+                "{}",
+                check.id
+            );
+            assert!(check.section.starts_with('§'), "{}", check.id);
+        }
+    }
+
+    #[test]
+    fn selection_takes_ids_and_prefixes() {
+        let s = Selection {
+            only: vec!["bulk".into()],
+            skip: vec!["bulk.status.over-limit".into()],
+        };
+        assert!(s.selects("bulk.status.sizes"));
+        assert!(!s.selects("bulk.status.over-limit"));
+        assert!(!s.selects("services.schema"));
+        assert!(!s.selects("bulkhead.x"));
+    }
+}

@@ -1,0 +1,7 @@
+//! The integration tests of smm-conformance: one binary, a module per area.
+
+mod cli;
+mod detection;
+mod money;
+mod robustness;
+mod support;
