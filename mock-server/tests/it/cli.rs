@@ -36,7 +36,7 @@ async fn it_listens_prints_its_keys_and_stops_on_ctrl_c() {
             && lines[2].contains("empty-key (0.00000 USD)")
     );
 
-    let bytes = reqwest::Client::new()
+    let bytes = crate::support::client()
         .post(&url)
         .body("key=test-key&action=balance")
         .send()

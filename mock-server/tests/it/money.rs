@@ -148,7 +148,7 @@ async fn many_concurrent_adds_on_one_key_never_overdraw_it() {
         ("link", "https://x.com/race"),
         ("quantity", "50"),
     ]);
-    let client = reqwest::Client::new();
+    let client = crate::support::client();
     let mut tasks = JoinSet::new();
     for _ in 0..200 {
         let request = client

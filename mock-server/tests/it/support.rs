@@ -126,6 +126,13 @@ fn escape(text: &str) -> String {
     out
 }
 
+/// An HTTP client. In a workspace build reqwest has rustls without a built-in
+/// crypto provider (the runner's choice: ring, no aws-lc), so install ring.
+pub fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// A raw HTTP answer.
 pub struct Raw {
     /// Status code.
@@ -173,7 +180,7 @@ impl Mock {
             .expect("the mock starts");
         Mock {
             panel,
-            client: reqwest::Client::new(),
+            client: client(),
         }
     }
 
