@@ -1,5 +1,5 @@
 //! The mock's admin API, used only when told (`--mock-admin URL`, or the
-//! in-process mock): it never probes admin paths on its own (DECISIONS 13).
+//! in-process mock): it never probes admin paths on its own.
 
 use crate::client::Client;
 

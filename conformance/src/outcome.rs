@@ -32,7 +32,7 @@ impl Outcome {
     }
 }
 
-/// How drift counts (DECISIONS 5, 10).
+/// How drift counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
@@ -203,7 +203,7 @@ impl Report {
         }
     }
 
-    /// The exit code (DECISIONS 7): any failure 1; else any error 3; else 0.
+    /// The exit code: any failure 1; else any error 3; else 0.
     pub fn exit_code(&self) -> u8 {
         if self.counts.failed > 0 {
             exit_code::FAILED

@@ -5,7 +5,7 @@
 //! spelling, `null` start counts, the named missing and extra fields) and then
 //! applies the same schema. An answer that fails the strict reading but passes
 //! the tolerant one is drift (Warn in tolerant mode, Fail in strict mode); one
-//! that fails both is broken (DECISIONS 5).
+//! that fails both is broken.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

@@ -124,7 +124,7 @@ impl Selection {
     }
 }
 
-/// Reads the catalogue tolerantly into services (DECISIONS 5: drift is
+/// Reads the catalogue tolerantly into services (drift is
 /// reported by the services checks; here it only has to be usable).
 pub fn services_of(value: Option<&Value>) -> Vec<Service> {
     let Some(Value::Array(items)) =

@@ -1,5 +1,5 @@
 //! The request journal: the last N API requests and their answers, for the
-//! admin API (`GET /__mock/journal`). A bounded ring (DECISIONS 22), so a
+//! admin API (`GET /__mock/journal`). A bounded ring, so a
 //! long run or a load test keeps its memory flat.
 
 use std::collections::VecDeque;

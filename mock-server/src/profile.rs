@@ -10,7 +10,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// How bad a deviation is (DECISIONS 1-2).
+/// How bad a deviation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Class {

@@ -5,7 +5,7 @@
 //! three alike. A JSON number and the same number in a string mean the same
 //! (`"quantity": 100` = `"quantity": "100"`); `null` means absent; a list of
 //! numbers or strings is read as a comma-separated list (`"orders": [1, 2]`).
-//! A field sent twice is refused (DECISIONS 19), and so is what cannot be read.
+//! A field sent twice is refused, and so is what cannot be read.
 
 use std::fmt;
 

@@ -1,8 +1,7 @@
 //! Sockets: the HTTP server around a [`Panel`]. The only module that does I/O.
 //!
-//! Routes: `/api/v2` and `/api/v2/` are the panel (always HTTP 200 and JSON,
-//! DECISIONS 17); `/__mock/…` is the admin API (see [`crate::admin`]) unless
-//! it is turned off; every other path is a JSON 404. No lock is held across an
+//! Routes: `/api/v2` and `/api/v2/` are the panel (always HTTP 200 and JSON);
+//! `/__mock/…` is the admin API (see [`crate::admin`]) unless it is turned off; every other path is a JSON 404. No lock is held across an
 //! `.await`: the body is read first, then the panel is locked for the answer.
 
 use std::convert::Infallible;
@@ -28,7 +27,7 @@ use crate::journal::Journal;
 use crate::request::{BodyKind, Fields, ReadError, BODY_LIMIT};
 use crate::state::Panel;
 
-/// How long shutdown waits for open connections before closing them (DECISIONS 21).
+/// How long shutdown waits for open connections before closing them.
 pub const DRAIN: Duration = Duration::from_secs(2);
 
 /// The panel and its journal, behind one lock: an API request takes it once.

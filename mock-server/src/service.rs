@@ -4,7 +4,7 @@
 //! or refuses it with the error a panel gives. It is pure: it reads the fields
 //! and the service, and nothing else, so a refused order changes nothing.
 //!
-//! How each type is priced (CONTRACT leaves it to the panel, DECISIONS 15):
+//! How each type is priced (CONTRACT leaves it to the panel):
 //! units × rate / 1000, where the units are the quantity (× runs with
 //! drip-feed), the number of comment lines (Custom Comments), the number of
 //! usernames (Mentions Custom List) or `max` × `posts` (Subscriptions); the two

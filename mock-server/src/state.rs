@@ -283,7 +283,7 @@ impl Panel {
     }
 
     /// What is refunded on an order once it is on `step`: everything when
-    /// Canceled, the undelivered part when Partial (DECISIONS 16), else nothing.
+    /// Canceled, the undelivered part when Partial, else nothing.
     fn refund_for(&self, order: &Order, step: Step) -> Decimal {
         match step.status {
             OrderStatus::Canceled => order.charge,
@@ -768,7 +768,7 @@ fn echo(id: &str) -> EchoId {
 }
 
 /// The ids of a bulk field: split on commas, trimmed, blanks dropped,
-/// duplicates answered once, in request order (DECISIONS 18).
+/// duplicates answered once, in request order.
 pub fn bulk_ids(raw: &str, limit: Option<usize>) -> Result<Vec<&str>, ApiError> {
     let mut ids: Vec<&str> = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();

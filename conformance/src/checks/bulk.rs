@@ -141,7 +141,7 @@ pub async fn whitespace(ctx: Arc<Ctx>) -> Verdict {
 }
 
 /// Checks an answer to more than 100 ids: a top-level error passes; exactly
-/// the first 100 answered is drift (DECISIONS 1); anything else fails.
+/// the first 100 answered is drift; anything else fails.
 fn over_limit_answer(
     ctx: &Ctx,
     f: &mut Findings,

@@ -103,7 +103,7 @@ pub async fn rate(ctx: Arc<Ctx>) -> Verdict {
     f.verdict(ctx.mode, "every rate is ≥ 0")
 }
 
-/// `services.types`: types of §2.1 (others Warn, DECISIONS 9).
+/// `services.types`: types of §2.1 (others Warn).
 pub async fn types(ctx: Arc<Ctx>) -> Verdict {
     let mut f = Findings::default();
     for s in &ctx.services {

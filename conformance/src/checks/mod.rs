@@ -76,7 +76,7 @@ pub struct Ctx {
 
 impl Ctx {
     /// Reserves `charge` of the budget; false (and nothing reserved) when
-    /// orders are not allowed or the cap would be passed (DECISIONS 14).
+    /// orders are not allowed or the cap would be passed.
     pub fn reserve(&self, charge: Decimal) -> bool {
         let Some(budget) = &self.budget else {
             return false;
@@ -97,7 +97,7 @@ impl Ctx {
         }
     }
 
-    /// `Default` services, cheapest minimum order first (DECISIONS 15).
+    /// `Default` services, cheapest minimum order first.
     pub fn cheapest_default(&self) -> Vec<&Service> {
         let mut list: Vec<&Service> = self
             .services
@@ -145,7 +145,7 @@ pub fn price(rate: Decimal, quantity: u64) -> Decimal {
 }
 
 /// Whether `shown` (a decimal string at the panel's precision) is `exact`
-/// within one unit in its last place (DECISIONS 16).
+/// within one unit in its last place.
 pub fn money_matches(shown: &str, exact: Decimal) -> bool {
     let Ok(value) = shown.parse::<Decimal>() else {
         return false;

@@ -88,7 +88,7 @@ async fn rejected(ctx: &Ctx, with_orders: bool) -> Verdict {
             return Verdict::skip("the catalogue has no Default service");
         };
         // Invalid orders cost nothing on a conforming panel, but the budget
-        // holds what each would cost if the panel took it (DECISIONS 14).
+        // holds what each would cost if the panel took it.
         let worst =
             price(s.rate, s.max.saturating_add(1)).max(price(s.rate, s.min) * Decimal::from(2));
         if !ctx.reserve(worst) {

@@ -66,7 +66,7 @@ pub async fn http_200(ctx: Arc<Ctx>) -> Verdict {
     }
 }
 
-/// `transport.timeouts`: every request answered within the timeout (DECISIONS 7).
+/// `transport.timeouts`: every request answered within the timeout.
 pub async fn timeouts(ctx: Arc<Ctx>) -> Verdict {
     let seen = ctx.client.observations();
     if seen.timeouts.is_empty() {
@@ -79,7 +79,7 @@ pub async fn timeouts(ctx: Arc<Ctx>) -> Verdict {
     }
 }
 
-/// `transport.rate-limit`: HTTP 429 met (and retried) is a warning (DECISIONS 8).
+/// `transport.rate-limit`: HTTP 429 met (and retried) is a warning.
 pub async fn rate_limit(ctx: Arc<Ctx>) -> Verdict {
     let seen = ctx.client.observations();
     if seen.rate_limited.is_empty() {

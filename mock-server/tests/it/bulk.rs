@@ -1,4 +1,4 @@
-//! Bulk forms (CONTRACT §5, DECISIONS 18): at most 100 distinct ids, one
+//! Bulk forms (CONTRACT §5): at most 100 distinct ids, one
 //! answer per distinct id in request order, per-id errors, top-level error
 //! past the limit.
 
