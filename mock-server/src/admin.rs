@@ -100,6 +100,15 @@ fn dispatch(
         }
         (["clock"], &Method::GET) => clock(shared),
         (["clock", "advance"], &Method::POST) => {
+            if body
+                .as_object()
+                .is_none_or(|o| o.keys().any(|k| k != "ticks"))
+            {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    r#"body must be {"ticks": N} (or empty for 1)"#,
+                );
+            }
             let ticks = match body.get("ticks") {
                 None => Some(1),
                 Some(v) => v.as_u64(),
@@ -118,10 +127,13 @@ fn dispatch(
         (["journal"], &Method::GET) => {
             let state = shared.lock();
             let journal = &state.journal;
-            let limit = params
-                .get("limit")
-                .and_then(|l| l.parse::<usize>().ok())
-                .unwrap_or(journal.capacity());
+            let limit = match params.get("limit").map(str::parse::<usize>) {
+                None => journal.capacity(),
+                Some(Ok(limit)) => limit,
+                Some(Err(_)) => {
+                    return error(StatusCode::BAD_REQUEST, "limit must be a number ≥ 0")
+                }
+            };
             let skip = journal.entries().len().saturating_sub(limit);
             let entries: Vec<&crate::journal::Entry> = journal.entries().skip(skip).collect();
             (
@@ -166,6 +178,13 @@ fn dispatch(
             };
             let mut state = shared.lock();
             let panel = &mut state.panel;
+            let precision = panel.fixture().precision.decimals();
+            if balance.scale() > precision {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("the panel keeps {precision} decimals; {balance} has more"),
+                );
+            }
             if panel.set_balance(key, balance) {
                 (StatusCode::OK, account(panel, key))
             } else {
@@ -175,14 +194,18 @@ fn dispatch(
         (["orders"], &Method::GET) => {
             let state = shared.lock();
             let panel = &state.panel;
-            let limit = params
-                .get("limit")
-                .and_then(|l| l.parse().ok())
-                .unwrap_or(100usize);
-            let after = params
-                .get("after")
-                .and_then(|l| l.parse().ok())
-                .unwrap_or(0u64);
+            let limit = match params.get("limit").map(str::parse::<usize>) {
+                None => 100,
+                Some(Ok(limit)) => limit,
+                Some(Err(_)) => {
+                    return error(StatusCode::BAD_REQUEST, "limit must be a number ≥ 0")
+                }
+            };
+            let after = match params.get("after").map(str::parse::<u64>) {
+                None => 0,
+                Some(Ok(after)) => after,
+                Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "after must be an order id"),
+            };
             let key = params.get("key");
             let first = panel.fixture().first_order_id;
             let start = after.saturating_add(1).max(first);

@@ -324,12 +324,17 @@ fn build(raw: FixtureFile) -> Result<Fixture, Problem> {
         if !keys.insert(a.key.clone()) {
             return Err(problem(at("key"), format!("`{}` is used twice", a.key)));
         }
-        let balance = decimal(&a.balance).ok_or_else(|| {
-            problem(
-                at("balance"),
-                format!("`{}` is not a decimal string ≥ 0", a.balance),
-            )
-        })?;
+        let balance = decimal(&a.balance)
+            .filter(|b| b.scale() <= raw.precision)
+            .ok_or_else(|| {
+                problem(
+                    at("balance"),
+                    format!(
+                        "`{}` is not a decimal string ≥ 0 with at most {} decimals",
+                        a.balance, raw.precision
+                    ),
+                )
+            })?;
         if a.currency.len() != 3 || !a.currency.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(problem(
                 at("currency"),

@@ -12,11 +12,12 @@ use smm_mock::{ClockMode, Config, Fixture, MockPanel};
 /// A deterministic mock SMM panel (API v2) for testing clients.
 ///
 /// With no arguments it serves the built-in fixture on http://127.0.0.1:8080/api/v2
-/// with the keys `test-key` (1000.00 USD) and `empty-key` (0.00 USD).
+/// with the keys `test-key` (1000.00000 USD), `empty-key` (0.00000 USD) and
+/// `eur-key` (250.00000 EUR).
 #[derive(Debug, Parser)]
 #[command(name = "smm-mock", version, about, long_about)]
 struct Args {
-    /// Address to listen on; port 0 picks a free port (the first line printed says which).
+    /// IP address and port to listen on; port 0 picks a free port (the first line printed says which).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// Fixture file to serve instead of the built-in one (format: fixtures/README.md).
@@ -47,7 +48,7 @@ struct Args {
     /// Check the fixture and exit (0 if it is valid) without serving.
     #[arg(long)]
     check: bool,
-    /// Log only warnings, not one line per request.
+    /// Log only warnings, not one line per request (SMM_MOCK_LOG, a tracing filter, overrides this).
     #[arg(long, short)]
     quiet: bool,
 }
@@ -65,8 +66,16 @@ macro_rules! say {
 fn main() -> ExitCode {
     let args = Args::parse();
     let level = if args.quiet { "warn" } else { "info" };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SMM_MOCK_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let filter = match std::env::var("SMM_MOCK_LOG") {
+        Ok(spec) => match tracing_subscriber::EnvFilter::try_new(&spec) {
+            Ok(filter) => filter,
+            Err(e) => {
+                eprintln!("smm-mock: SMM_MOCK_LOG=`{spec}` is not a tracing filter: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        Err(_) => tracing_subscriber::EnvFilter::new(level),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

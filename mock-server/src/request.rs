@@ -29,6 +29,8 @@ pub enum ReadError {
     BadJson(String),
     /// The content type is neither a form nor JSON.
     ContentType(String),
+    /// The body could not be read (too slow, connection error).
+    Unreadable(String),
 }
 
 impl fmt::Display for ReadError {
@@ -38,6 +40,7 @@ impl fmt::Display for ReadError {
             Self::NotUtf8 => f.write_str("the request is not valid UTF-8"),
             Self::Repeated(name) => write!(f, "field `{name}` is sent more than once"),
             Self::BadJson(why) => write!(f, "invalid JSON body: {why}"),
+            Self::Unreadable(why) => f.write_str(why),
             Self::ContentType(ct) => write!(
                 f,
                 "unsupported content type `{ct}`: send application/x-www-form-urlencoded or application/json"
@@ -151,11 +154,13 @@ impl Fields {
             return Ok(());
         }
         let text = std::str::from_utf8(bytes).map_err(|_| ReadError::NotUtf8)?;
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| ReadError::BadJson(e.to_string()))?;
-        let serde_json::Value::Object(object) = value else {
-            return Err(ReadError::BadJson("the body must be a JSON object".into()));
-        };
+        let Pairs(object) = serde_json::from_str(text).map_err(|e| {
+            if e.is_data() {
+                ReadError::BadJson("the body must be a JSON object".into())
+            } else {
+                ReadError::BadJson(e.to_string())
+            }
+        })?;
         for (name, value) in object {
             let text = match scalar(&value) {
                 Some(text) => text,
@@ -165,13 +170,48 @@ impl Fields {
                         .iter()
                         .map(|item| scalar(item).ok_or_else(|| not_scalar(&name)))
                         .collect::<Result<Vec<_>, _>>()?
-                        .join(","),
+                        .join(if LINE_LISTS.contains(&name.as_str()) {
+                            "\n"
+                        } else {
+                            ","
+                        }),
                     _ => return Err(not_scalar(&name)),
                 },
             };
             self.push(name, text)?;
         }
         Ok(())
+    }
+}
+
+/// Fields that are newline lists in a form (`comments`, …): a JSON list of
+/// them is one item per line; any other list is comma-separated (`orders`).
+const LINE_LISTS: [&str; 5] = ["comments", "usernames", "keywords", "hashtags", "groups"];
+
+/// A JSON object's members in order, duplicates kept (serde_json's map
+/// would keep only the last, hiding a repeated field).
+struct Pairs(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for Pairs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = Pairs;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Pairs, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry::<String, serde_json::Value>()? {
+                    pairs.push(pair);
+                }
+                Ok(Pairs(pairs))
+            }
+        }
+        deserializer.deserialize_map(Members)
     }
 }
 
@@ -261,7 +301,17 @@ mod tests {
         assert_eq!(f.get("service"), Some("1"));
         assert_eq!(f.get("runs"), None);
         assert_eq!(f.get("orders"), Some("1,2"));
+        let mut lines = Fields::default();
+        lines.add_json(br#"{"comments": ["a", "b"]}"#).unwrap();
+        assert_eq!(lines.get("comments"), Some("a\nb"));
         assert_eq!(f.get("ok"), Some("1"));
+    }
+
+    #[test]
+    fn a_field_repeated_in_json_is_refused() {
+        let mut f = Fields::default();
+        let repeated = f.add_json(br#"{"key": "a", "action": "balance", "key": "b"}"#);
+        assert_eq!(repeated, Err(ReadError::Repeated("key".into())));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -29,6 +29,9 @@ use crate::state::Panel;
 
 /// How long shutdown waits for open connections before closing them.
 pub const DRAIN: Duration = Duration::from_secs(2);
+
+/// How long a client may take to send a request's headers, then its body.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The panel and its journal, behind one lock: an API request takes it once.
 #[derive(Debug)]
@@ -92,6 +95,8 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Fu
                 let shared = Arc::clone(&shared);
                 let service = service_fn(move |req| route(Arc::clone(&shared), req));
                 let connection = http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(READ_TIMEOUT)
                     .serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
                 connections.spawn(async move {

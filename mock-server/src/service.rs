@@ -372,7 +372,12 @@ impl Service {
     /// empty, 0 or not a number means "no drip-feed" (CONTRACT §1: a Node SDK
     /// sends `runs=undefined` on every order).
     fn runs(&self, fields: &Fields) -> Result<Option<u32>, ApiError> {
-        let Some(runs) = fields.get("runs").and_then(positive) else {
+        let raw = fields.get("runs").map(str::trim).unwrap_or("");
+        if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) && raw.parse::<u64>().is_err()
+        {
+            return Err(ApiError::IncorrectField("runs"));
+        }
+        let Some(runs) = positive(raw) else {
             return Ok(None);
         };
         if !self.dripfeed {

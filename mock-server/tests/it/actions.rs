@@ -408,6 +408,20 @@ async fn drip_feed_delivers_quantity_per_run_and_charges_every_run() {
         ))
         .await;
     assert_eq!(error_of(&no_interval), "Incorrect interval");
+    for runs in ["100001", "18446744073709551616"] {
+        let too_many = mock
+            .call(&with_service(
+                "1",
+                &[
+                    ("link", "https://x.com/d"),
+                    ("quantity", "100"),
+                    ("runs", runs),
+                    ("interval", "10"),
+                ],
+            ))
+            .await;
+        assert_eq!(error_of(&too_many), "Incorrect runs", "runs={runs}");
+    }
 }
 
 #[tokio::test]

@@ -84,6 +84,7 @@ async fn balances_can_be_read_and_set() {
         json!({"balance": "-1"}),
         json!({"balance": "abc"}),
         json!({}),
+        json!({"balance": "0.123456"}),
     ] {
         let (code, _) = mock
             .admin("PUT", "/accounts/empty-key/balance", Some(bad))
@@ -182,6 +183,12 @@ async fn unknown_routes_and_methods_are_plain_http_errors() {
     assert_eq!(index["fixture"], "default");
     assert_eq!(mock.admin("GET", "/nope", None).await.0, 404);
     assert_eq!(mock.admin("DELETE", "/reset", None).await.0, 405);
+    let typo = mock
+        .admin("POST", "/clock/advance", Some(json!({"tick": 3})))
+        .await;
+    assert_eq!(typo.0, 400, "an unknown field is refused, not ignored");
+    assert_eq!(mock.admin("GET", "/journal?limit=abc", None).await.0, 400);
+    assert_eq!(mock.admin("GET", "/orders?after=x", None).await.0, 400);
     let raw = mock
         .raw(
             "POST",

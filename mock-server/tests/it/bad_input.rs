@@ -178,6 +178,10 @@ fn a_fixture_with_a_mistake_is_refused_with_field_and_problem() {
             "accounts[0].balance: `1,000` is not a decimal string",
         ),
         (
+            |f| f["accounts"][0]["balance"] = "0.1234567".into(),
+            "with at most 5 decimals",
+        ),
+        (
             |f| f["lifecycles"]["standard"][2]["delivered"] = 90.into(),
             "lifecycles.standard: step 2: Completed cannot have delivered 90",
         ),
