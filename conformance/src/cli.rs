@@ -202,6 +202,7 @@ pub fn options(args: &RunArgs) -> Result<Options, String> {
         headers,
         user_agent: args.user_agent.clone(),
         rate: args.rate,
+        progress: None,
     })
 }
 

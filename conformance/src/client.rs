@@ -163,6 +163,47 @@ impl Client {
         self.send("POST", fields).await
     }
 
+    /// POSTs `body` as `application/json` (the transport probe); the exchange
+    /// records it as fields `key` and `action` for the report.
+    pub async fn send_json(&self, body: String) -> Exchange {
+        let fields = vec![
+            ("key".to_owned(), self.target.key.clone()),
+            ("action".to_owned(), "balance".to_owned()),
+        ];
+        let request = self
+            .http
+            .post(&self.target.url)
+            .header("content-type", "application/json")
+            .body(body);
+        let answer = match tokio::time::timeout(self.target.timeout, request.send()).await {
+            Err(_) => Err(TransportError::Timeout),
+            Ok(Err(e)) => Err(TransportError::Connection(without_url(&e))),
+            Ok(Ok(response)) => {
+                let status = response.status().as_u16();
+                let content_type = response
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                match response.bytes().await {
+                    Ok(body) => Ok(Answer {
+                        status,
+                        content_type,
+                        json: serde_json::from_slice(&body).ok(),
+                        body: body.to_vec(),
+                    }),
+                    Err(e) => Err(TransportError::Connection(without_url(&e))),
+                }
+            }
+        };
+        Exchange {
+            method: "JSON",
+            fields,
+            answer,
+        }
+    }
+
     /// Sends the fields as a form body (POST) or a query string (GET).
     pub async fn send(&self, method: &'static str, fields: Vec<(String, String)>) -> Exchange {
         let started = Instant::now();
@@ -311,7 +352,15 @@ impl Client {
                 )
             })
             .collect();
-        if exchange.method == "GET" {
+        if exchange.method == "JSON" {
+            parts.push(quote(&self.target.shown_url));
+            parts.push("-H 'Content-Type: application/json'".to_owned());
+            let body: serde_json::Map<String, Value> = shown
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
+            parts.push(format!("-d {}", quote(&Value::Object(body).to_string())));
+        } else if exchange.method == "GET" {
             parts.push(quote(&format!(
                 "{}?{}",
                 self.target.shown_url,

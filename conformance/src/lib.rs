@@ -84,6 +84,8 @@ pub struct Options {
     pub user_agent: String,
     /// Requests per second (0: no limit).
     pub rate: f64,
+    /// Told of each check as it ends (a terminal's progress line).
+    pub progress: Option<suite::Progress>,
 }
 
 impl Default for Options {
@@ -107,6 +109,7 @@ impl Default for Options {
             headers: Vec::new(),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             rate: 0.0,
+            progress: None,
         }
     }
 }
@@ -245,6 +248,7 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
         &options.selection,
         options.concurrency,
         options.run_timeout,
+        options.progress.clone(),
     )
     .await;
     let report = Report::new(

@@ -100,6 +100,7 @@ pub fn catalogue() -> Vec<Check> {
         check!("transport.timeouts", "§1", Last, "every request is answered within the timeout", transport::timeouts),
         check!("transport.rate-limit", "§1, §6.6", Last, "no HTTP 429 (met: warn, and retried within the timeout)", transport::rate_limit),
         check!("transport.get", "§1", Last, "GET with a query string is answered like POST (information: warn only)", transport::get),
+        check!("transport.json-body", "§1", Last, "a JSON body is answered like a form (information: warn only)", transport::json_body),
     ]
 }
 
@@ -153,6 +154,19 @@ pub fn services_of(value: Option<&Value>) -> Vec<Service> {
         .collect()
 }
 
+/// A callback told (checks done, checks in all, id, outcome).
+pub type OnCheck = dyn Fn(usize, usize, &str, Outcome) + Send + Sync;
+
+/// Told of each check as it ends.
+#[derive(Clone)]
+pub struct Progress(pub Arc<OnCheck>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
 /// Runs the selected checks with `concurrency` at most at once; a check
 /// still running when `deadline` passes is recorded as Error.
 pub async fn run(
@@ -160,11 +174,20 @@ pub async fn run(
     selection: &Selection,
     concurrency: usize,
     deadline: Duration,
+    progress: Option<Progress>,
 ) -> Vec<CheckResult> {
     let checks: Vec<Check> = catalogue()
         .into_iter()
         .filter(|c| selection.selects(c.id))
         .collect();
+    let total = checks.len();
+    let mut done = 0;
+    let mut tell = |id: &str, outcome: Outcome| {
+        done += 1;
+        if let Some(p) = &progress {
+            (p.0)(done, total, id, outcome);
+        }
+    };
     let mut verdicts: Vec<Option<Verdict>> = vec![None; checks.len()];
     let started = tokio::time::Instant::now();
     let end = started + deadline;
@@ -187,6 +210,7 @@ pub async fn run(
     }
     while let Ok(Some(joined)) = tokio::time::timeout_at(end, tasks.join_next()).await {
         if let Ok((i, verdict)) = joined {
+            tell(checks[i].id, verdict.outcome);
             verdicts[i] = Some(verdict);
         }
     }
@@ -196,6 +220,7 @@ pub async fn run(
     for phase in [Phase::Alone, Phase::Last] {
         for (i, check) in checks.iter().enumerate().filter(|(_, c)| c.phase == phase) {
             if let Ok(verdict) = tokio::time::timeout_at(end, (check.run)(Arc::clone(&ctx))).await {
+                tell(check.id, verdict.outcome);
                 verdicts[i] = Some(verdict);
             }
         }

@@ -108,6 +108,9 @@ async fn rejected(ctx: &Ctx, with_orders: bool) -> Verdict {
         expect_error(ctx, &mut f, &exchange, &format!("{action} {borrowed:?}"));
         last = Some(exchange);
     }
+    if with_orders {
+        other_types(ctx, &mut f).await;
+    }
     match ctx.balance().await {
         Ok(after) if after.0 != before.0 => f.fail_plain(
             format!(
@@ -122,6 +125,35 @@ async fn rejected(ctx: &Ctx, with_orders: bool) -> Verdict {
         Err(e) => return Verdict::with(crate::outcome::Outcome::Error, e, Vec::new()),
     }
     f.verdict(ctx.mode, "refused requests changed nothing")
+}
+
+/// For one service of each type other than Default, an `add` without the
+/// fields its type needs (CONTRACT §2.1) is refused. Each is reserved at the
+/// price of the service's minimum, in case the panel took it.
+async fn other_types(ctx: &Ctx, f: &mut Findings) {
+    let mut seen = Vec::new();
+    for service in ctx.services.iter().filter(|s| s.kind != "Default") {
+        if seen.contains(&service.kind) {
+            continue;
+        }
+        seen.push(service.kind.clone());
+        let worst = if service.kind.ends_with("Package") {
+            service.rate
+        } else {
+            price(service.rate, service.min)
+        };
+        if !ctx.reserve(worst) {
+            continue;
+        }
+        let id = service.id.to_string();
+        let exchange = ctx.client.call("add", &[("service", &id)]).await;
+        expect_error(
+            ctx,
+            f,
+            &exchange,
+            &format!("add for a {} service without its fields", service.kind),
+        );
+    }
 }
 
 /// `rejected.no-charge`: what needs no order.

@@ -1,6 +1,7 @@
 //! Property-based checks (proptest): generated requests, each answer must
 //! fall in the class a model of the contract expects. A failure shrinks to
-//! the minimal request and reports the seed and a curl command that replays
+//! the minimal request (ids of every length from 0 to 150, unicode, huge
+//! numbers, padding) and reports the seed and a curl command that replays
 //! it (key masked). Same seed, same target state: same cases.
 //!
 //! The properties only send requests that cannot spend: status queries, and
@@ -87,7 +88,7 @@ fn id_item(known: Vec<u64>) -> BoxedStrategy<String> {
     let unknown = (0u64..1000).prop_map(|i| (UNKNOWN_ID + i).to_string());
     let huge = any::<u128>().prop_map(|n| format!("{}", n | (1 << 100)));
     let negative = (1u64..u64::MAX).prop_map(|n| format!("-{n}"));
-    let junk = "[a-zA-Z0-9 ._:/%+-]{0,12}";
+    let junk = prop_oneof!["[a-zA-Z0-9 ._:/%+-]{0,12}", "\\p{L}{1,6}"];
     let padded =
         (0u64..1000, " {0,3}", " {0,3}").prop_map(|(i, l, r)| format!("{l}{}{r}", UNKNOWN_ID + i));
     if known.is_empty() {

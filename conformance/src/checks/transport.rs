@@ -126,3 +126,28 @@ pub async fn get(ctx: Arc<Ctx>) -> Verdict {
         f.verdict(ctx.mode, "")
     }
 }
+
+/// `transport.json-body`: a JSON body (information: many clients send one).
+pub async fn json_body(ctx: Arc<Ctx>) -> Verdict {
+    let key = ctx.client.target().key.clone();
+    let body = serde_json::json!({"key": key, "action": "balance"}).to_string();
+    let exchange = ctx.client.send_json(body).await;
+    let ok = exchange
+        .answer
+        .as_ref()
+        .ok()
+        .and_then(|a| a.json.as_ref())
+        .is_some_and(|v| v.get("balance").is_some());
+    if ok {
+        Verdict::pass("a JSON body is answered like a form")
+    } else {
+        let mut f = Findings::default();
+        f.warn(
+            "a JSON body is not answered like a form (clients that send JSON get no balance)",
+            ctx.client.curl(&exchange),
+            "a balance".into(),
+            "no balance".into(),
+        );
+        f.verdict(ctx.mode, "")
+    }
+}
