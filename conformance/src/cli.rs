@@ -212,7 +212,7 @@ pub async fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8
         let _ = list(out);
         return exit_code::OK;
     }
-    let options = match options(args) {
+    let mut options = match options(args) {
         Ok(options) => options,
         Err(message) => return usage(err, &message),
     };
@@ -222,6 +222,15 @@ pub async fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8
             "smm-conformance: checking {} …",
             options.url.as_deref().unwrap_or("the in-process mock")
         );
+        // Progress goes to the terminal only; reports stay byte-stable.
+        let on_check = |done: usize, total: usize, id: &str, outcome: crate::outcome::Outcome| {
+            let mut err = std::io::stderr();
+            let _ = write!(err, "\r\x1b[2K[{done}/{total}] {id}: {}", outcome.as_str());
+            if done == total {
+                let _ = write!(err, "\r\x1b[2K");
+            }
+        };
+        options.progress = Some(crate::suite::Progress(std::sync::Arc::new(on_check)));
     }
     let run = match crate::execute(options).await {
         Ok(run) => run,
