@@ -163,66 +163,33 @@ impl Client {
         self.send("POST", fields).await
     }
 
-    /// POSTs `body` as `application/json` (the transport probe); the exchange
-    /// records it as fields `key` and `action` for the report.
-    pub async fn send_json(&self, body: String) -> Exchange {
-        let fields = vec![
-            ("key".to_owned(), self.target.key.clone()),
-            ("action".to_owned(), "balance".to_owned()),
-        ];
-        let request = self
-            .http
-            .post(&self.target.url)
-            .header("content-type", "application/json")
-            .body(body);
-        let answer = match tokio::time::timeout(self.target.timeout, request.send()).await {
-            Err(_) => Err(TransportError::Timeout),
-            Ok(Err(e)) => Err(TransportError::Connection(without_url(&e))),
-            Ok(Ok(response)) => {
-                let status = response.status().as_u16();
-                let content_type = response
-                    .headers()
-                    .get("content-type")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_owned();
-                match response.bytes().await {
-                    Ok(body) => Ok(Answer {
-                        status,
-                        content_type,
-                        json: serde_json::from_slice(&body).ok(),
-                        body: body.to_vec(),
-                    }),
-                    Err(e) => Err(TransportError::Connection(without_url(&e))),
-                }
-            }
-        };
-        Exchange {
-            method: "JSON",
-            fields,
-            answer,
-        }
-    }
-
-    /// Sends the fields as a form body (POST) or a query string (GET).
+    /// Sends the fields as a form body (`POST`), a query string (`GET`) or a
+    /// JSON object body (`JSON`, a POST with `Content-Type: application/json`).
     pub async fn send(&self, method: &'static str, fields: Vec<(String, String)>) -> Exchange {
         let started = Instant::now();
         let mut limited = false;
         let answer = loop {
             self.wait_for_slot().await;
             let form = encode(&fields);
-            let request = if method == "GET" {
-                let sep = if self.target.url.contains('?') {
-                    '&'
-                } else {
-                    '?'
-                };
-                self.http.get(format!("{}{sep}{form}", self.target.url))
-            } else {
-                self.http
+            let request = match method {
+                "GET" => {
+                    let sep = if self.target.url.contains('?') {
+                        '&'
+                    } else {
+                        '?'
+                    };
+                    self.http.get(format!("{}{sep}{form}", self.target.url))
+                }
+                "JSON" => self
+                    .http
+                    .post(&self.target.url)
+                    .header("content-type", "application/json")
+                    .body(json_object(&fields).to_string()),
+                _ => self
+                    .http
                     .post(&self.target.url)
                     .header("content-type", "application/x-www-form-urlencoded")
-                    .body(form)
+                    .body(form),
             };
             let left = self.target.timeout.saturating_sub(started.elapsed());
             let response = match tokio::time::timeout(left, request.send()).await {
@@ -355,11 +322,7 @@ impl Client {
         if exchange.method == "JSON" {
             parts.push(quote(&self.target.shown_url));
             parts.push("-H 'Content-Type: application/json'".to_owned());
-            let body: serde_json::Map<String, Value> = shown
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect();
-            parts.push(format!("-d {}", quote(&Value::Object(body).to_string())));
+            parts.push(format!("-d {}", quote(&json_object(&shown).to_string())));
         } else if exchange.method == "GET" {
             parts.push(quote(&format!(
                 "{}?{}",
@@ -394,6 +357,16 @@ fn without_url(e: &reqwest::Error) -> String {
         Some(url) => text.replace(url.as_str(), "<url>"),
         None => text,
     }
+}
+
+/// Fields as a JSON object of strings.
+fn json_object(fields: &[(String, String)]) -> Value {
+    Value::Object(
+        fields
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    )
 }
 
 /// Form-encodes fields.

@@ -110,16 +110,7 @@ fn status_probe(known: Vec<u64>) -> BoxedStrategy<Probe> {
 
 fn invalid_probe() -> BoxedStrategy<Probe> {
     let action = prop_oneof![
-        prop::sample::select(vec![
-            "services",
-            "add",
-            "status",
-            "refill",
-            "refill_status",
-            "cancel",
-            "balance"
-        ])
-        .prop_map(str::to_owned),
+        prop::sample::select(smm_mock::state::ACTIONS.to_vec()).prop_map(str::to_owned),
         "[a-zA-Z_]{1,14}",
     ];
     let key = prop_oneof![
@@ -138,16 +129,7 @@ fn invalid_probe() -> BoxedStrategy<Probe> {
         });
     let unknown = "[a-z_]{1,14}"
         .prop_filter("not an action", |a| {
-            ![
-                "services",
-                "add",
-                "status",
-                "refill",
-                "refill_status",
-                "cancel",
-                "balance",
-            ]
-            .contains(&a.as_str())
+            !smm_mock::state::ACTIONS.contains(&a.as_str())
         })
         .prop_map(Probe::UnknownAction);
     prop_oneof![3 => bad_key, 1 => unknown].boxed()

@@ -97,57 +97,49 @@ pub async fn rate_limit(ctx: Arc<Ctx>) -> Verdict {
     f.verdict(ctx.mode, "")
 }
 
-/// `transport.get`: GET with a query string (information: clients that only GET).
-pub async fn get(ctx: Arc<Ctx>) -> Verdict {
+/// Asks for the balance with `method` (`GET` or `JSON`): a balance passes,
+/// anything else warns (information, not a contract failure).
+async fn probe(ctx: Arc<Ctx>, method: &'static str, accepted: &str, refused: &str) -> Verdict {
     let key = ctx.client.target().key.clone();
-    let exchange = ctx
-        .client
-        .send(
-            "GET",
-            vec![("key".into(), key), ("action".into(), "balance".into())],
-        )
-        .await;
-    let ok = exchange
+    let fields = vec![("key".into(), key), ("action".into(), "balance".into())];
+    let exchange = ctx.client.send(method, fields).await;
+    let answered = exchange
         .answer
         .as_ref()
         .ok()
         .and_then(|a| a.json.as_ref())
         .is_some_and(|v| v.get("balance").is_some());
-    if ok {
-        Verdict::pass("GET with a query string is answered like POST")
-    } else {
-        let mut f = Findings::default();
-        f.warn(
-            "GET with a query string is not answered like POST (two public clients only send GET)",
-            ctx.client.curl(&exchange),
-            "a balance".into(),
-            "no balance".into(),
-        );
-        f.verdict(ctx.mode, "")
+    if answered {
+        return Verdict::pass(accepted);
     }
+    let mut f = Findings::default();
+    f.warn(
+        refused,
+        ctx.client.curl(&exchange),
+        "a balance".into(),
+        "no balance".into(),
+    );
+    f.verdict(ctx.mode, "")
+}
+
+/// `transport.get`: GET with a query string (information: clients that only GET).
+pub async fn get(ctx: Arc<Ctx>) -> Verdict {
+    probe(
+        ctx,
+        "GET",
+        "GET with a query string is answered like POST",
+        "GET with a query string is not answered like POST (two public clients only send GET)",
+    )
+    .await
 }
 
 /// `transport.json-body`: a JSON body (information: many clients send one).
 pub async fn json_body(ctx: Arc<Ctx>) -> Verdict {
-    let key = ctx.client.target().key.clone();
-    let body = serde_json::json!({"key": key, "action": "balance"}).to_string();
-    let exchange = ctx.client.send_json(body).await;
-    let ok = exchange
-        .answer
-        .as_ref()
-        .ok()
-        .and_then(|a| a.json.as_ref())
-        .is_some_and(|v| v.get("balance").is_some());
-    if ok {
-        Verdict::pass("a JSON body is answered like a form")
-    } else {
-        let mut f = Findings::default();
-        f.warn(
-            "a JSON body is not answered like a form (clients that send JSON get no balance)",
-            ctx.client.curl(&exchange),
-            "a balance".into(),
-            "no balance".into(),
-        );
-        f.verdict(ctx.mode, "")
-    }
+    probe(
+        ctx,
+        "JSON",
+        "a JSON body is answered like a form",
+        "a JSON body is not answered like a form (clients that send JSON get no balance)",
+    )
+    .await
 }
