@@ -85,6 +85,8 @@ pub struct Observations {
     pub timeouts: Vec<String>,
     /// Requests that met HTTP 429 (and were retried).
     pub rate_limited: Vec<String>,
+    /// Requests whose connection failed (refused, reset, closed early).
+    pub dropped: Vec<(String, String)>,
 }
 
 /// The client of one run.
@@ -121,6 +123,17 @@ impl Client {
             next_slot: Arc::new(tokio::sync::Mutex::new(Instant::now())),
             observations: Arc::new(Mutex::new(Observations::default())),
         })
+    }
+
+    /// The same client, sending to another URL (and seen as that URL).
+    pub fn at(&self, url: &str) -> Client {
+        let mut target = (*self.target).clone();
+        target.url = url.to_owned();
+        target.shown_url = url.to_owned();
+        Client {
+            target: Arc::new(target),
+            ..self.clone()
+        }
     }
 
     /// The target.
@@ -253,7 +266,8 @@ impl Client {
                 .answers
                 .push((curl, answer.status, answer.content_type.clone())),
             Err(TransportError::Timeout) => seen.timeouts.push(curl),
-            Err(_) => {}
+            Err(TransportError::Connection(e)) => seen.dropped.push((curl, e.clone())),
+            Err(TransportError::RateLimited) => {}
         }
     }
 

@@ -86,6 +86,7 @@ pub fn catalogue() -> Vec<Check> {
         check!("bulk.status.over-limit", "§5", Concurrent, "101 and 150 ids answer one top-level error (tolerant: or exactly the first 100)", bulk::status_over_limit),
         check!("bulk.lists", "§2, §5", Concurrent, "bulk refill, refill_status and cancel answer a list with one item per id", bulk::lists),
         check!("bulk.lists.over-limit", "§5", Concurrent, "bulk refill, refill_status and cancel refuse 101 and 150 ids", bulk::others_over_limit),
+        check!("refill.flow", "§2, §3", Concurrent, "a refill of an existing order, and its status, single and bulk, answer in their shapes", bulk::refill_flow),
         check!("isolation.cross-key", "§2, §4", Concurrent, "a second key cannot see the first key's orders", money::cross_key),
         check!("property.status", "§2, §3, §5", Concurrent, "generated status and bulk status requests answer in the model's class", property::status),
         check!("property.invalid", "§1, §4", Concurrent, "generated requests with bad keys or unknown actions answer errors", property::invalid),
@@ -101,6 +102,9 @@ pub fn catalogue() -> Vec<Check> {
         check!("transport.rate-limit", "§1, §6.6", Last, "no HTTP 429 (met: warn, and retried within the timeout)", transport::rate_limit),
         check!("transport.get", "§1", Last, "GET with a query string is answered like POST (information: warn only)", transport::get),
         check!("transport.json-body", "§1", Last, "a JSON body is answered like a form (information: warn only)", transport::json_body),
+        check!("transport.trailing-slash", "§1", Last, "/api/v2/ is served like /api/v2, never redirected", transport::trailing_slash),
+        check!("transport.connection", "§1", Last, "no connection is refused, reset or closed before its answer", transport::connection),
+
     ]
 }
 
@@ -128,6 +132,7 @@ impl Selection {
 /// Reads the catalogue tolerantly into services (drift is
 /// reported by the services checks; here it only has to be usable).
 pub fn services_of(value: Option<&Value>) -> Vec<Service> {
+    let raw: Vec<Value> = value.and_then(Value::as_array).cloned().unwrap_or_default();
     let Some(Value::Array(items)) =
         value.map(|v| crate::schema::normalize(crate::schema::Kind::Services, v.clone()))
     else {
@@ -135,7 +140,13 @@ pub fn services_of(value: Option<&Value>) -> Vec<Service> {
     };
     items
         .iter()
-        .filter_map(|item| {
+        .enumerate()
+        .filter_map(|(i, item)| {
+            let flags_known = raw.get(i).is_some_and(|r| {
+                ["dripfeed", "refill", "cancel"]
+                    .iter()
+                    .all(|f| r.get(*f).is_some_and(Value::is_boolean))
+            });
             let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_owned);
             Some(Service {
                 id: item.get("service")?.as_u64()?,
@@ -149,6 +160,7 @@ pub fn services_of(value: Option<&Value>) -> Vec<Service> {
                     .unwrap_or(false),
                 refill: item.get("refill").and_then(Value::as_bool).unwrap_or(false),
                 cancel: item.get("cancel").and_then(Value::as_bool).unwrap_or(false),
+                flags_known,
             })
         })
         .collect()

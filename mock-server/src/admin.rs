@@ -15,6 +15,10 @@
 //! | `GET /__mock/orders?key=K&limit=N&after=ID` | orders, oldest first, paged |
 //! | `GET /__mock/orders/{id}` | one order, with its lifecycle and step |
 //! | `POST /__mock/orders/{id}/status` | body `{"status": "Partial", "delivered": 60}`: force a (legal) status |
+//! | `GET /__mock/profiles` | the profiles on, panel-wide and per key / action / next N requests |
+//! | `PUT /__mock/profiles` | body `{"profiles": ["status-case"]}`: the panel-wide set |
+//! | `POST /__mock/profiles` | body `{"profile": "html-errors", "key": "test-key", "action": "add", "next": 2}` |
+//! | `DELETE /__mock/profiles` | drop the per-key / per-action overrides |
 
 use std::str::FromStr;
 
@@ -26,7 +30,9 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 use crate::lifecycle::OrderStatus;
+use crate::profile::{Profile, Profiles};
 use crate::server::{json, read_body, Shared};
+use crate::state::Override;
 
 /// The most bytes an admin body may have.
 const ADMIN_BODY_LIMIT: usize = 16 * 1024;
@@ -222,9 +228,16 @@ fn dispatch(
             Err(reply) => reply,
         },
         (["orders", id, "status"], &Method::POST) => force(shared, id, &body),
+        (["profiles"], &Method::GET) => profiles(shared),
+        (["profiles"], &Method::PUT) => set_profiles(shared, &body),
+        (["profiles"], &Method::POST) => add_override(shared, &body),
+        (["profiles"], &Method::DELETE) => {
+            shared.lock().panel.clear_overrides();
+            profiles(shared)
+        }
         ([] | ["reset"] | ["clock"] | ["clock", "advance"] | ["journal"] | ["accounts"], _)
         | (["accounts", _] | ["accounts", _, "balance"] | ["orders"] | ["orders", _], _)
-        | (["orders", _, "status"], _) => method_not_allowed(),
+        | (["orders", _, "status"] | ["profiles"], _) => method_not_allowed(),
         _ => error(
             StatusCode::NOT_FOUND,
             "no such admin route; GET /__mock/ lists them",
@@ -250,7 +263,11 @@ fn index(shared: &Shared) -> Reply {
                 "PUT /__mock/accounts/{key}/balance {\"balance\": \"12.50\"}",
                 "GET /__mock/orders?key=K&limit=N&after=ID",
                 "GET /__mock/orders/{id}",
-                "POST /__mock/orders/{id}/status {\"status\": \"Partial\", \"delivered\": 60}"
+                "POST /__mock/orders/{id}/status {\"status\": \"Partial\", \"delivered\": 60}",
+                "GET /__mock/profiles",
+                "PUT /__mock/profiles {\"profiles\": [\"status-case\"]}",
+                "POST /__mock/profiles {\"profile\": \"html-errors\", \"key\": \"test-key\", \"action\": \"add\", \"next\": 2}",
+                "DELETE /__mock/profiles"
             ]
         }),
     )
@@ -343,4 +360,84 @@ fn force(shared: &Shared, id: &str, body: &Value) -> Reply {
         }
         Err(why) => error(StatusCode::CONFLICT, why),
     }
+}
+
+fn profiles(shared: &Shared) -> Reply {
+    let state = shared.lock();
+    let panel = &state.panel;
+    let on: Vec<&str> = panel.profiles().iter().map(Profile::name).collect();
+    let paths: Vec<&str> = shared.paths.iter().map(Profile::name).collect();
+    (
+        StatusCode::OK,
+        json!({ "profiles": on, "paths": paths, "overrides": panel.overrides() }),
+    )
+}
+
+fn profile_named(value: &Value) -> Result<Profile, Reply> {
+    let name = value.as_str().unwrap_or_default();
+    let profile: Profile = name
+        .parse()
+        .map_err(|e: String| error(StatusCode::BAD_REQUEST, e))?;
+    if matches!(profile, Profile::ApiV1Path | Profile::TrailingSlashRedirect) {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            format!("`{name}` changes paths: switch it on at start (--profile or the fixture)"),
+        ));
+    }
+    Ok(profile)
+}
+
+fn set_profiles(shared: &Shared, body: &Value) -> Reply {
+    let Some(list) = body.get("profiles").and_then(Value::as_array) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            r#"body must be {"profiles": ["name", …]}"#,
+        );
+    };
+    let mut set = Profiles::NONE;
+    for value in list {
+        match profile_named(value) {
+            Ok(profile) => set = set.with(profile),
+            Err(reply) => return reply,
+        }
+    }
+    shared.lock().panel.set_profiles(set);
+    profiles(shared)
+}
+
+fn add_override(shared: &Shared, body: &Value) -> Reply {
+    let allowed = ["profile", "key", "action", "next"];
+    if body
+        .as_object()
+        .is_none_or(|o| o.keys().any(|k| !allowed.contains(&k.as_str())))
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            r#"body must be {"profile": "name", "key": "…", "action": "…", "next": N} (key, action, next optional)"#,
+        );
+    }
+    let profile = match profile_named(&body["profile"]) {
+        Ok(profile) => profile,
+        Err(reply) => return reply,
+    };
+    let text = |field: &str| body.get(field).and_then(Value::as_str).map(str::to_owned);
+    let remaining = match body.get("next") {
+        None => None,
+        Some(v) => match v.as_u64() {
+            Some(n) if n >= 1 && n <= u64::from(u32::MAX) => Some(n as u32),
+            _ => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "next must be a number of requests ≥ 1",
+                )
+            }
+        },
+    };
+    shared.lock().panel.add_override(Override {
+        profile,
+        key: text("key"),
+        action: text("action"),
+        remaining,
+    });
+    profiles(shared)
 }

@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use crate::lifecycle::{Lifecycle, OrderStatus, RefillLifecycle, RefillStatus, Step};
 use crate::money::Precision;
+use crate::profile::{Profile, Profiles};
 use crate::service::{Service, ServiceType};
 
 /// The built-in fixture, `fixtures/default.json`, embedded in the binary.
@@ -121,6 +122,8 @@ pub struct Fixture {
     pub refill_rules: Vec<Rule>,
     /// Orders present at start.
     pub orders: Vec<SeedOrder>,
+    /// Deviation profiles this fixture switches on.
+    pub profiles: Profiles,
 }
 
 // ---- the file format (serde) ----
@@ -147,6 +150,8 @@ struct FixtureFile {
     refill_rules: Vec<RuleFile>,
     #[serde(default)]
     orders: Vec<SeedOrderFile>,
+    #[serde(default)]
+    profiles: Vec<String>,
 }
 
 fn default_precision() -> u32 {
@@ -509,6 +514,14 @@ fn build(raw: FixtureFile) -> Result<Fixture, Problem> {
         });
     }
 
+    let mut profiles = Profiles::NONE;
+    for (i, name) in raw.profiles.iter().enumerate() {
+        let profile: Profile = name
+            .parse()
+            .map_err(|e: String| problem(format!("profiles[{i}]"), e))?;
+        profiles = profiles.with(profile);
+    }
+
     Ok(Fixture {
         name: raw.name,
         description: raw.description,
@@ -522,6 +535,7 @@ fn build(raw: FixtureFile) -> Result<Fixture, Problem> {
         refill_lifecycles,
         refill_rules,
         orders,
+        profiles,
     })
 }
 

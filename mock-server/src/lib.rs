@@ -24,6 +24,7 @@
 
 pub mod admin;
 pub mod clock;
+pub mod deviate;
 pub mod error;
 pub mod fixture;
 pub mod journal;
@@ -105,10 +106,11 @@ impl MockPanel {
     pub async fn start_with(config: Config) -> std::io::Result<MockPanel> {
         let listener = TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
+        let profiles = config.profiles.union(config.fixture.profiles);
         let options = PanelOptions {
             seed: config.seed,
             clock: config.clock,
-            profiles: config.profiles,
+            profiles,
         };
         let shared = Arc::new(server::Shared {
             state: Mutex::new(server::State {
@@ -116,6 +118,7 @@ impl MockPanel {
                 journal: journal::Journal::new(config.journal),
             }),
             admin: config.admin,
+            paths: profiles,
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let ticker = config.tick.map(|every| {

@@ -14,10 +14,14 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Class {
-    /// A form of CONTRACT §6 items 1-4 that tolerant clients accept.
+    /// A form of CONTRACT §6 items 1-4 (and answering the first 100 of 101+
+    /// ids) that tolerant clients accept: the runner warns in tolerant mode.
     Drift,
-    /// Breaks the contract.
+    /// Breaks the contract: the runner fails.
     Breaking,
+    /// Breaks no contract but tests a client (latency, rate limits): listed,
+    /// outside the detection matrix.
+    Fault,
 }
 
 impl fmt::Display for Class {
@@ -25,6 +29,7 @@ impl fmt::Display for Class {
         f.pad(match self {
             Self::Drift => "drift",
             Self::Breaking => "breaking",
+            Self::Fault => "fault",
         })
     }
 }
@@ -32,18 +37,80 @@ impl fmt::Display for Class {
 /// A deviation the mock can reproduce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Profile {
-    /// `In Progress` instead of `In progress`.
+    /// `string-ids`: service ids in `services` as strings (`"service": "1"`)
+    StringIds,
+    /// `numeric-fields`: rate, min, max, charge, remains and balance as JSON numbers
+    NumericFields,
+    /// `null-start-count`: `start_count` as `null`
+    NullStartCount,
+    /// `empty-start-count`: `start_count` as `""`
+    EmptyStartCount,
+    /// `remains-unknown`: `remains` as `"Unknown"`
+    RemainsUnknown,
+    /// `status-case`: order status `In Progress` (capital P) instead of `In progress`
     StatusCase,
-    /// Bulk per-id errors as a bare string.
+    /// `status-lowercase`: order statuses in lower case (`processing`, `in progress`, `completed`)
+    StatusLowercase,
+    /// `cancelled-spelling`: `Cancelled` (double l) for orders and refills
+    CancelledSpelling,
+    /// `extra-status-values`: a canceled order reads `Refunded`, a partial one `Failed`
+    ExtraStatusValues,
+    /// `missing-currency`: no `currency` in status objects
+    MissingCurrency,
+    /// `missing-service-flags`: no `dripfeed`, `refill` or `cancel` in services
+    MissingServiceFlags,
+    /// `success-envelope`: `"status": "success"` beside `order` and `balance`
+    SuccessEnvelope,
+    /// `refill-int`: single refill answered `{"refill": 1}` (an integer)
+    RefillInt,
+    /// `bulk-overflow-truncated`: 101 or more ids: the first 100 answered, the rest dropped
+    BulkOverflowTruncated,
+    /// `bare-string-bulk-errors`: an unknown id in bulk status answered `"12": "Incorrect order ID"` instead of an error object
     BareStringBulkErrors,
-    /// Answers every id past 100.
+    /// `bulk-as-list`: bulk status answered as a list of objects instead of an object keyed by id
+    BulkAsList,
+    /// `cancel-keyed-object`: cancel answered as an object keyed by id instead of a list
+    CancelKeyedObject,
+    /// `bulk-overflow-ignored`: 101 or more ids are all answered instead of a top-level error
     BulkOverflowIgnored,
-    /// Errors with HTTP 4xx.
+    /// `http-4xx-errors`: errors answered with HTTP 400 (or 401 for a bad key, 402 for funds) instead of 200
     Http4xxErrors,
-    /// A rejected order still costs money.
+    /// `html-errors`: errors answered by a Cloudflare-style HTML page with HTTP 503
+    HtmlErrors,
+    /// `random-5xx`: one request in 10 (drawn from the seed) answered HTTP 502 with an HTML page
+    Random5xx,
+    /// `wrong-content-type`: JSON answered with `Content-Type: text/html`
+    WrongContentType,
+    /// `truncated-json`: bulk answers cut off in the middle of the JSON
+    TruncatedJson,
+    /// `connection-reset`: `cancel` requests get the connection closed with no answer
+    ConnectionReset,
+    /// `hang`: `refill_status` never answers (until shutdown)
+    Hang,
+    /// `trailing-slash-redirect`: `/api/v2/` answers 301 to `/api/v2` instead of being served
+    TrailingSlashRedirect,
+    /// `api-v1-path`: the API is served at `/api/v1` instead of `/api/v2`
+    ApiV1Path,
+    /// `charge-on-error`: a refused order still debits the price of the service's minimum quantity
     ChargeOnError,
-    /// Charges 10× the price.
+    /// `wrong-charge`: orders cost rate × quantity / 100 (ten times the price)
     WrongCharge,
+    /// `no-refund-partial`: a Partial order keeps its whole charge
+    NoRefundPartial,
+    /// `remains-grows`: `remains` goes up again once an order is In progress
+    RemainsGrows,
+    /// `illegal-transition`: a Completed order goes back to In progress on the next poll
+    IllegalTransition,
+    /// `invalid-key-accepted`: any key is accepted as the first account's
+    InvalidKeyAccepted,
+    /// `min-not-enforced`: quantities below the service's minimum are accepted (and charged)
+    MinNotEnforced,
+    /// `orders-visible-across-keys`: any key can see and touch every key's orders and refills
+    OrdersVisibleAcrossKeys,
+    /// `slow`: every answer is delayed by 300 ms (under the runner's timeout)
+    Slow,
+    /// `rate-limit-429`: one request in 5 answered HTTP 429 with `Retry-After: 1`
+    RateLimit429,
 }
 
 /// What a profile is, as data.
@@ -61,8 +128,43 @@ pub struct Description {
     pub seen: &'static str,
 }
 
-/// Every profile.
+/// Every profile, in the order of the README.
 pub const PROFILES: &[Description] = &[
+    Description {
+        profile: Profile::StringIds,
+        name: "string-ids",
+        class: Class::Drift,
+        simulates: "service ids in `services` as strings (`\"service\": \"1\"`)",
+        seen: "panel.rip, smm.tgfen.com, followeran.com (D1)",
+    },
+    Description {
+        profile: Profile::NumericFields,
+        name: "numeric-fields",
+        class: Class::Drift,
+        simulates: "rate, min, max, charge, remains and balance as JSON numbers",
+        seen: "followeran.com, sns-panel.com, a second doc template (D2)",
+    },
+    Description {
+        profile: Profile::NullStartCount,
+        name: "null-start-count",
+        class: Class::Drift,
+        simulates: "`start_count` as `null`",
+        seen: "PHP and JS bot code capturing real answers (D3)",
+    },
+    Description {
+        profile: Profile::EmptyStartCount,
+        name: "empty-start-count",
+        class: Class::Drift,
+        simulates: "`start_count` as `\"\"`",
+        seen: "a live NGN panel's child orders (D3)",
+    },
+    Description {
+        profile: Profile::RemainsUnknown,
+        name: "remains-unknown",
+        class: Class::Drift,
+        simulates: "`remains` as `\"Unknown\"`",
+        seen: "followeran.com bulk status (D4)",
+    },
     Description {
         profile: Profile::StatusCase,
         name: "status-case",
@@ -71,11 +173,81 @@ pub const PROFILES: &[Description] = &[
         seen: "a PHP client library's test fixtures, and a panel page that title-cases every value (D5)",
     },
     Description {
+        profile: Profile::StatusLowercase,
+        name: "status-lowercase",
+        class: Class::Drift,
+        simulates: "order statuses in lower case (`processing`, `in progress`, `completed`)",
+        seen: "followeran.com; refill status `pending` on sns-panel.com (D5)",
+    },
+    Description {
+        profile: Profile::CancelledSpelling,
+        name: "cancelled-spelling",
+        class: Class::Drift,
+        simulates: "`Cancelled` (double l) for orders and refills",
+        seen: "a second panel doc template (D5)",
+    },
+    Description {
+        profile: Profile::ExtraStatusValues,
+        name: "extra-status-values",
+        class: Class::Drift,
+        simulates: "a canceled order reads `Refunded`, a partial one `Failed`",
+        seen: "statuses of SmartPanel-family panels and PHP bots (D5)",
+    },
+    Description {
+        profile: Profile::MissingCurrency,
+        name: "missing-currency",
+        class: Class::Drift,
+        simulates: "no `currency` in status objects",
+        seen: "a PHP client's comment, followeran.com (D6)",
+    },
+    Description {
+        profile: Profile::MissingServiceFlags,
+        name: "missing-service-flags",
+        class: Class::Drift,
+        simulates: "no `dripfeed`, `refill` or `cancel` in services",
+        seen: "older Perfect Panel pages, panel.rip (D6)",
+    },
+    Description {
+        profile: Profile::SuccessEnvelope,
+        name: "success-envelope",
+        class: Class::Drift,
+        simulates: "`\"status\": \"success\"` beside `order` and `balance`",
+        seen: "followeran.com, a SmartPanel clone (D7)",
+    },
+    Description {
+        profile: Profile::RefillInt,
+        name: "refill-int",
+        class: Class::Drift,
+        simulates: "single refill answered `{\"refill\": 1}` (an integer)",
+        seen: "a second panel doc template (D9)",
+    },
+    Description {
+        profile: Profile::BulkOverflowTruncated,
+        name: "bulk-overflow-truncated",
+        class: Class::Drift,
+        simulates: "101 or more ids: the first 100 answered, the rest dropped",
+        seen: "how clients that split into chunks of 100 expect a panel to behave (CONTRACT §5)",
+    },
+    Description {
         profile: Profile::BareStringBulkErrors,
         name: "bare-string-bulk-errors",
         class: Class::Breaking,
         simulates: "an unknown id in bulk status answered `\"12\": \"Incorrect order ID\"` instead of an error object",
         seen: "the API of a public SmartPanel clone (D10)",
+    },
+    Description {
+        profile: Profile::BulkAsList,
+        name: "bulk-as-list",
+        class: Class::Breaking,
+        simulates: "bulk status answered as a list of objects instead of an object keyed by id",
+        seen: "Laravel panel code (D11)",
+    },
+    Description {
+        profile: Profile::CancelKeyedObject,
+        name: "cancel-keyed-object",
+        class: Class::Breaking,
+        simulates: "cancel answered as an object keyed by id instead of a list",
+        seen: "sns-panel.com (D11)",
     },
     Description {
         profile: Profile::BulkOverflowIgnored,
@@ -92,6 +264,62 @@ pub const PROFILES: &[Description] = &[
         seen: "sns-panel.com (402 for funds) and Laravel-based panels (400/422) (D12)",
     },
     Description {
+        profile: Profile::HtmlErrors,
+        name: "html-errors",
+        class: Class::Breaking,
+        simulates: "errors answered by a Cloudflare-style HTML page with HTTP 503",
+        seen: "CDNs and WAFs in front of panels (D13)",
+    },
+    Description {
+        profile: Profile::Random5xx,
+        name: "random-5xx",
+        class: Class::Breaking,
+        simulates: "one request in 10 (drawn from the seed) answered HTTP 502 with an HTML page",
+        seen: "origin failures behind a CDN (D13)",
+    },
+    Description {
+        profile: Profile::WrongContentType,
+        name: "wrong-content-type",
+        class: Class::Breaking,
+        simulates: "JSON answered with `Content-Type: text/html`",
+        seen: "PHP panels that never set a content type (D13)",
+    },
+    Description {
+        profile: Profile::TruncatedJson,
+        name: "truncated-json",
+        class: Class::Breaking,
+        simulates: "bulk answers cut off in the middle of the JSON",
+        seen: "a worker killed mid-answer; proxies with small buffers",
+    },
+    Description {
+        profile: Profile::ConnectionReset,
+        name: "connection-reset",
+        class: Class::Breaking,
+        simulates: "`cancel` requests get the connection closed with no answer",
+        seen: "overloaded panels and CDNs dropping connections",
+    },
+    Description {
+        profile: Profile::Hang,
+        name: "hang",
+        class: Class::Breaking,
+        simulates: "`refill_status` never answers (until shutdown)",
+        seen: "a stuck PHP worker; clients with no timeout hang for ever (D20)",
+    },
+    Description {
+        profile: Profile::TrailingSlashRedirect,
+        name: "trailing-slash-redirect",
+        class: Class::Breaking,
+        simulates: "`/api/v2/` answers 301 to `/api/v2` instead of being served",
+        seen: "panels behind nginx rules; breaks clients that do not follow redirects or turn POST into GET (D15)",
+    },
+    Description {
+        profile: Profile::ApiV1Path,
+        name: "api-v1-path",
+        class: Class::Breaking,
+        simulates: "the API is served at `/api/v1` instead of `/api/v2`",
+        seen: "SmartPanel, smmpans.com (D15)",
+    },
+    Description {
         profile: Profile::ChargeOnError,
         name: "charge-on-error",
         class: Class::Breaking,
@@ -104,6 +332,62 @@ pub const PROFILES: &[Description] = &[
         class: Class::Breaking,
         simulates: "orders cost rate × quantity / 100 (ten times the price)",
         seen: "a panel bug class: the rate taken per 100 instead of per 1000",
+    },
+    Description {
+        profile: Profile::NoRefundPartial,
+        name: "no-refund-partial",
+        class: Class::Breaking,
+        simulates: "a Partial order keeps its whole charge",
+        seen: "a panel bug class: refunds run only for cancels",
+    },
+    Description {
+        profile: Profile::RemainsGrows,
+        name: "remains-grows",
+        class: Class::Breaking,
+        simulates: "`remains` goes up again once an order is In progress",
+        seen: "a panel that recomputes remains from a live follower count",
+    },
+    Description {
+        profile: Profile::IllegalTransition,
+        name: "illegal-transition",
+        class: Class::Breaking,
+        simulates: "a Completed order goes back to In progress on the next poll",
+        seen: "a panel that re-queues finished orders",
+    },
+    Description {
+        profile: Profile::InvalidKeyAccepted,
+        name: "invalid-key-accepted",
+        class: Class::Breaking,
+        simulates: "any key is accepted as the first account's",
+        seen: "a panel whose key check fails open",
+    },
+    Description {
+        profile: Profile::MinNotEnforced,
+        name: "min-not-enforced",
+        class: Class::Breaking,
+        simulates: "quantities below the service's minimum are accepted (and charged)",
+        seen: "a panel that validates only the maximum",
+    },
+    Description {
+        profile: Profile::OrdersVisibleAcrossKeys,
+        name: "orders-visible-across-keys",
+        class: Class::Breaking,
+        simulates: "any key can see and touch every key's orders and refills",
+        seen: "a panel that looks orders up by id only",
+    },
+    Description {
+        profile: Profile::Slow,
+        name: "slow",
+        class: Class::Fault,
+        simulates: "every answer is delayed by 300 ms (under the runner's timeout)",
+        seen: "panels under load; test a client's timeouts and progress reporting",
+    },
+    Description {
+        profile: Profile::RateLimit429,
+        name: "rate-limit-429",
+        class: Class::Fault,
+        simulates: "one request in 5 answered HTTP 429 with `Retry-After: 1`",
+        seen: "per-key rate limits of 60-120 requests a minute (D14)",
     },
 ];
 
@@ -141,6 +425,12 @@ impl FromStr for Profile {
     }
 }
 
+impl serde::Serialize for Profile {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
 impl fmt::Display for Profile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -163,6 +453,11 @@ impl Profiles {
     /// This set with `profile` on.
     pub fn with(self, profile: Profile) -> Profiles {
         Profiles(self.0 | profile.bit())
+    }
+
+    /// Both sets.
+    pub fn union(self, other: Profiles) -> Profiles {
+        Profiles(self.0 | other.0)
     }
 
     /// The profiles that are on, in table order.

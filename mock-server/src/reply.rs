@@ -157,12 +157,7 @@ fn string(out: &mut Vec<u8>, text: &str) {
 }
 
 /// A bulk status answer: an object keyed by the requested id, in request order.
-/// With `bare_errors` (profile `bare-string-bulk-errors`), a per-id error is
-/// the message alone instead of an error object.
-pub fn bulk_status(
-    items: &[(&str, Result<StatusBody<'_>, ApiError>)],
-    bare_errors: bool,
-) -> Vec<u8> {
+pub fn bulk_status(items: &[(&str, Result<StatusBody<'_>, ApiError>)]) -> Vec<u8> {
     let mut out = Vec::with_capacity(128 * items.len() + 2);
     out.push(b'{');
     for (i, (id, item)) in items.iter().enumerate() {
@@ -173,7 +168,6 @@ pub fn bulk_status(
         out.push(b':');
         match item {
             Ok(status) => status.write_json(&mut out),
-            Err(e) if bare_errors => string(&mut out, &e.to_string()),
             Err(e) => {
                 let _ = serde_json::to_writer(&mut out, &ErrorBody::from(e));
             }
@@ -282,7 +276,7 @@ mod tests {
             ("a\"b", Err(ApiError::IncorrectOrder)),
             ("1", Err(ApiError::IncorrectOrder)),
         ];
-        let text = String::from_utf8(bulk_status(&items, false)).unwrap();
+        let text = String::from_utf8(bulk_status(&items)).unwrap();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["a\"b"]["error"], "Incorrect order ID");
         assert!(text.find("\"9\"").unwrap() < text.find("\"1\"").unwrap());

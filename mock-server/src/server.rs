@@ -4,7 +4,6 @@
 //! `/__mock/…` is the admin API (see [`crate::admin`]) unless it is turned off; every other path is a JSON 404. No lock is held across an
 //! `.await`: the body is read first, then the panel is locked for the answer.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -24,8 +23,9 @@ use tokio::task::JoinSet;
 
 use crate::error::ApiError;
 use crate::journal::Journal;
+use crate::profile::{Profile, Profiles};
 use crate::request::{BodyKind, Fields, ReadError, BODY_LIMIT};
-use crate::state::Panel;
+use crate::state::{Delivery, Panel};
 
 /// How long shutdown waits for open connections before closing them.
 pub const DRAIN: Duration = Duration::from_secs(2);
@@ -49,6 +49,9 @@ pub struct Shared {
     pub state: Mutex<State>,
     /// Whether `/__mock/` answers.
     pub admin: bool,
+    /// The profiles that change paths (`api-v1-path`, `trailing-slash-redirect`),
+    /// fixed at start.
+    pub paths: Profiles,
 }
 
 impl Shared {
@@ -120,20 +123,48 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Fu
     connections.shutdown().await;
 }
 
+/// The connection is dropped without an answer (profile `connection-reset`).
+#[derive(Debug)]
+pub struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped on purpose (profile connection-reset)")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
 async fn route(
     shared: Arc<Shared>,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Full<Bytes>>, Dropped> {
     let path = req.uri().path();
-    if is_api_path(path) {
-        return Ok(api(&shared, req).await);
+    let v1 = shared.paths.has(Profile::ApiV1Path);
+    let api = if v1 {
+        path == "/api/v1" || path == "/api/v1/"
+    } else {
+        is_api_path(path)
+    };
+    if api && path.ends_with('/') && shared.paths.has(Profile::TrailingSlashRedirect) {
+        let mut response = json(StatusCode::MOVED_PERMANENTLY, Bytes::new());
+        let target = HeaderValue::from_str(path.trim_end_matches('/'))
+            .unwrap_or(HeaderValue::from_static("/api/v2"));
+        response
+            .headers_mut()
+            .insert(hyper::header::LOCATION, target);
+        return Ok(response);
+    }
+    if api {
+        return api_answer(&shared, req).await;
     }
     if shared.admin && (path == "/__mock" || path.starts_with("/__mock/")) {
         return Ok(crate::admin::handle(&shared, req).await);
     }
     let body = format!(
-        r#"{{"error":"Not found: {}; the API is POST /api/v2"}}"#,
-        path.escape_default()
+        r#"{{"error":"Not found: {}; the API is POST {}"}}"#,
+        path.escape_default(),
+        if v1 { "/api/v1" } else { "/api/v2" }
     );
     Ok(json(StatusCode::NOT_FOUND, body))
 }
@@ -192,11 +223,17 @@ async fn read_fields(req: Request<Incoming>) -> Result<Fields, ApiError> {
     Ok(fields)
 }
 
-async fn api(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn api_answer(
+    shared: &Shared,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Dropped> {
     let started =
         tracing::enabled!(target: "smm_mock::request", tracing::Level::INFO).then(Instant::now);
     let method = req.method().clone();
     let uri = req.uri().clone();
+    let mut delivery = Delivery::Now;
+    let mut content_type = "application/json";
+    let mut retry_after = None;
     let (body, action, error, status) = match read_fields(req).await {
         Ok(fields) => {
             let mut state = shared.lock();
@@ -205,6 +242,9 @@ async fn api(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
             state
                 .journal
                 .record(&method, &uri, fields.into_pairs(), body.clone());
+            delivery = answer.delivery;
+            content_type = answer.content_type;
+            retry_after = answer.retry_after;
             (body, answer.action, answer.error, answer.http_status)
         }
         Err(e) => {
@@ -224,7 +264,24 @@ async fn api(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
         error.as_deref().unwrap_or("ok"),
         started.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0),
     );
-    json(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body)
+    match delivery {
+        Delivery::Now => {}
+        Delivery::After(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+        Delivery::Never => std::future::pending::<()>().await,
+        Delivery::Reset => return Err(Dropped),
+    }
+    let mut response = json(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body);
+    if content_type != "application/json" {
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(hyper::header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    Ok(response)
 }
 
 /// The address a server is reachable on, as a URL base (`http://127.0.0.1:8080`).

@@ -22,6 +22,7 @@ use crate::reply::{
     RefillItem, RefillStatusBody, RefillStatusItem, ServiceBody, StatusBody,
 };
 use crate::request::Fields;
+use crate::service::Service;
 
 /// The actions of CONTRACT §2.
 pub const ACTIONS: [&str; 7] = [
@@ -64,6 +65,8 @@ pub struct Order {
     pub link: Box<str>,
     /// Subscription posts and expiry.
     pub subscription: Option<Box<(Option<u32>, Option<String>)>>,
+    /// Whether a poll has shown its final status (for `illegal-transition`).
+    pub shown_final: bool,
 }
 
 /// A refill.
@@ -102,6 +105,39 @@ pub struct Panel {
     refills: Vec<Refill>,
     active_orders: BTreeSet<u64>,
     active_refills: BTreeSet<u64>,
+    /// Profiles switched on at run time, for some keys and actions, or for
+    /// the next N matching requests (admin API).
+    overrides: Vec<Override>,
+    /// The profiles in force for the request being answered.
+    active: Profiles,
+    /// Requests answered so far per action (the ordinal faults are drawn from).
+    ordinals: [u64; ACTIONS.len() + 1],
+}
+
+/// A profile switched on through the admin API.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Override {
+    /// The profile.
+    pub profile: Profile,
+    /// Only for this key.
+    pub key: Option<String>,
+    /// Only for this action.
+    pub action: Option<String>,
+    /// Only for this many more matching requests (`None`: until removed).
+    pub remaining: Option<u32>,
+}
+
+/// How the server must deliver an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// At once.
+    Now,
+    /// After this many milliseconds (`slow`).
+    After(u64),
+    /// Never (`hang`).
+    Never,
+    /// Close the connection instead (`connection-reset`).
+    Reset,
 }
 
 /// What one API request gave: the body, and what the log line says of it.
@@ -113,8 +149,14 @@ pub struct Answer {
     pub action: Option<&'static str>,
     /// The top-level error, when the request was refused.
     pub error: Option<String>,
-    /// The HTTP status to answer with: 200, but for `http-4xx-errors`.
+    /// The HTTP status to answer with: 200 on a conforming panel.
     pub http_status: u16,
+    /// The content type: `application/json` on a conforming panel.
+    pub content_type: &'static str,
+    /// How the server delivers it.
+    pub delivery: Delivery,
+    /// A `Retry-After` header (seconds), with HTTP 429.
+    pub retry_after: Option<u32>,
 }
 
 /// A view of an order for the admin API and tests.
@@ -164,6 +206,9 @@ impl Panel {
             refills: Vec::new(),
             active_orders: BTreeSet::new(),
             active_refills: BTreeSet::new(),
+            overrides: Vec::new(),
+            active: Profiles::NONE,
+            ordinals: [0; ACTIONS.len() + 1],
         };
         panel.seed_orders();
         panel
@@ -200,6 +245,7 @@ impl Panel {
                 refunded: Decimal::ZERO,
                 link: seed.link.clone().into_boxed_str(),
                 subscription: None,
+                shown_final: false,
             };
             // Seeded orders were paid and settled before the panel started:
             // the fixture's balances already account for them.
@@ -256,13 +302,17 @@ impl Panel {
     /// Index of order `id` if the account may see it.
     fn order_index(&self, account: u32, id: u64) -> Option<usize> {
         let index = usize::try_from(id.checked_sub(self.fixture.first_order_id)?).ok()?;
-        (self.orders.get(index)?.account == account).then_some(index)
+        let visible = self.orders.get(index)?.account == account
+            || self.active.has(Profile::OrdersVisibleAcrossKeys);
+        visible.then_some(index)
     }
 
     /// Index of refill `id` if the account may see it.
     fn refill_index(&self, account: u32, id: u64) -> Option<usize> {
         let index = usize::try_from(id.checked_sub(self.fixture.first_refill_id)?).ok()?;
-        (self.refills.get(index)?.account == account).then_some(index)
+        let visible = self.refills.get(index)?.account == account
+            || self.active.has(Profile::OrdersVisibleAcrossKeys);
+        visible.then_some(index)
     }
 
     /// A deterministic `start_count` for order `id`.
@@ -287,6 +337,7 @@ impl Panel {
     fn refund_for(&self, order: &Order, step: Step) -> Decimal {
         match step.status {
             OrderStatus::Canceled => order.charge,
+            OrderStatus::Partial if self.active.has(Profile::NoRefundPartial) => Decimal::ZERO,
             OrderStatus::Partial => {
                 let svc = &self.fixture.services[order.service as usize];
                 let delivered = step.delivered_of(order.units);
@@ -403,12 +454,7 @@ impl Panel {
             link: order.link.to_string(),
             units: order.units,
             runs: order.runs,
-            status: match step.status {
-                OrderStatus::InProgress if self.options.profiles.has(Profile::StatusCase) => {
-                    "In Progress"
-                }
-                status => status.as_str(),
-            },
+            status: step.status.as_str(),
             remains: order.units - step.delivered_of(order.units),
             charge: precision.format(order.charge),
             refunded: precision.format(order.refunded),
@@ -419,22 +465,90 @@ impl Panel {
         })
     }
 
+    /// The profiles switched on for the whole panel.
+    pub fn profiles(&self) -> Profiles {
+        self.options.profiles
+    }
+
+    /// Switches the panel-wide profiles.
+    pub fn set_profiles(&mut self, profiles: Profiles) {
+        self.options.profiles = profiles;
+    }
+
+    /// The run-time overrides.
+    pub fn overrides(&self) -> &[Override] {
+        &self.overrides
+    }
+
+    /// Adds a run-time override.
+    pub fn add_override(&mut self, o: Override) {
+        self.overrides.push(o);
+    }
+
+    /// Removes every run-time override.
+    pub fn clear_overrides(&mut self) {
+        self.overrides.clear();
+    }
+
+    /// The profiles in force for a request of `key` and `action`; uses up one
+    /// of each matching override's remaining requests.
+    fn profiles_for(&mut self, key: &str, action: &str) -> Profiles {
+        let mut active = self.options.profiles;
+        for o in &mut self.overrides {
+            let matches = o.key.as_deref().is_none_or(|k| k == key)
+                && o.action.as_deref().is_none_or(|a| a == action);
+            if matches && o.remaining != Some(0) {
+                active = active.with(o.profile);
+                if let Some(n) = &mut o.remaining {
+                    *n -= 1;
+                }
+            }
+        }
+        self.overrides.retain(|o| o.remaining != Some(0));
+        active
+    }
+
     /// Answers one API request.
     pub fn handle(&mut self, fields: &Fields) -> Answer {
         let action = fields.get("action");
         let known = action.and_then(|a| ACTIONS.into_iter().find(|k| *k == a));
-        match self.act(fields, known) {
+        let slot = known.map_or(ACTIONS.len(), |k| {
+            ACTIONS.iter().position(|a| *a == k).unwrap_or(0)
+        });
+        self.ordinals[slot] += 1;
+        let ordinal = self.ordinals[slot];
+        self.active = if self.options.profiles == Profiles::NONE && self.overrides.is_empty() {
+            Profiles::NONE
+        } else {
+            self.profiles_for(fields.get("key").unwrap_or(""), action.unwrap_or(""))
+        };
+        let active = self.active;
+        if active != Profiles::NONE {
+            let draw = splitmix64(
+                self.options.seed
+                    ^ (slot as u64).wrapping_mul(0x9E37_79B9)
+                    ^ ordinal.rotate_left(17),
+            );
+            if let Some(answer) = crate::deviate::instead(active, known, draw, ordinal) {
+                return answer;
+            }
+        }
+        let result = self.act(fields, known);
+        let mut answer = match result {
             Ok(body) => Answer {
                 body,
                 action: known,
                 error: None,
                 http_status: 200,
+                content_type: "application/json",
+                delivery: Delivery::Now,
+                retry_after: None,
             },
             Err(e) => Answer {
                 body: to_json(&ErrorBody::from(&e)),
                 action: known,
                 error: Some(e.to_string()),
-                http_status: if self.options.profiles.has(Profile::Http4xxErrors) {
+                http_status: if active.has(Profile::Http4xxErrors) {
                     match e {
                         ApiError::InvalidKey => 401,
                         ApiError::NotEnoughFunds => 402,
@@ -443,13 +557,24 @@ impl Panel {
                 } else {
                     200
                 },
+                content_type: "application/json",
+                delivery: Delivery::Now,
+                retry_after: None,
             },
+        };
+        if active != Profiles::NONE {
+            crate::deviate::reshape(active, fields, known, &mut answer);
         }
+        answer
     }
 
     fn act(&mut self, fields: &Fields, action: Option<&'static str>) -> Result<Vec<u8>, ApiError> {
         let key = fields.get("key").unwrap_or("");
-        let account = *self.keys.get(key).ok_or(ApiError::InvalidKey)?;
+        let account = match self.keys.get(key) {
+            Some(account) => *account,
+            None if self.active.has(Profile::InvalidKeyAccepted) => 0,
+            None => return Err(ApiError::InvalidKey),
+        };
         match action {
             Some("services") => Ok(self.services()),
             Some("add") => self.add(account, fields),
@@ -500,8 +625,17 @@ impl Panel {
             .and_then(parse_id)
             .and_then(|id| self.fixture.service_index(id))
             .ok_or(ApiError::IncorrectService)?;
-        let svc = &self.fixture.services[service];
-        let profiles = self.options.profiles;
+        let profiles = self.active;
+        let lowered;
+        let svc = if profiles.has(Profile::MinNotEnforced) {
+            lowered = Service {
+                min: 1,
+                ..self.fixture.services[service].clone()
+            };
+            &lowered
+        } else {
+            &self.fixture.services[service]
+        };
         let per = if profiles.has(Profile::WrongCharge) {
             svc.kind.price_per() / 10
         } else {
@@ -548,6 +682,7 @@ impl Panel {
             refunded: Decimal::ZERO,
             link: new.link.into_boxed_str(),
             subscription,
+            shown_final: false,
         });
         if self.fixture.lifecycles[lifecycle].last() > 0 {
             self.active_orders.insert(id);
@@ -558,7 +693,13 @@ impl Panel {
     /// The step order `index` shows to a status poll; in poll mode the order
     /// then moves one step on.
     fn poll_order(&mut self, index: usize) -> Step {
-        let step = self.step_of(index);
+        let mut step = self.step_of(index);
+        if step.status == OrderStatus::Completed {
+            if self.active.has(Profile::IllegalTransition) && self.orders[index].shown_final {
+                step.status = OrderStatus::InProgress;
+            }
+            self.orders[index].shown_final = true;
+        }
         if self.options.clock == ClockMode::Poll {
             self.advance_order(index, 1);
         }
@@ -580,13 +721,15 @@ impl Panel {
             } else {
                 order.start_count
             },
-            status: match step.status {
-                OrderStatus::InProgress if self.options.profiles.has(Profile::StatusCase) => {
-                    "In Progress"
+            status: step.status.as_str(),
+            remains: match step.status {
+                OrderStatus::InProgress | OrderStatus::Processing
+                    if self.active.has(Profile::RemainsGrows) =>
+                {
+                    order.units + order.units / 10
                 }
-                status => status.as_str(),
+                _ => order.units - step.delivered_of(order.units),
             },
-            remains: order.units - step.delivered_of(order.units),
             currency: &self.fixture.accounts[order.account as usize].currency,
             runs: (order.runs > 0).then_some(order.runs),
             posts,
@@ -613,8 +756,7 @@ impl Panel {
                     (id, item)
                 })
                 .collect();
-            let bare = self.options.profiles.has(Profile::BareStringBulkErrors);
-            return Ok(bulk_status(&answers, bare));
+            return Ok(bulk_status(&answers));
         }
         let index = fields
             .get("order")
@@ -708,8 +850,15 @@ impl Panel {
 
     /// The ids of a bulk field, with the limit unless `bulk-overflow-ignored`.
     fn bulk_ids<'a>(&self, raw: &'a str) -> Result<Vec<&'a str>, ApiError> {
-        let overflow = self.options.profiles.has(Profile::BulkOverflowIgnored);
-        bulk_ids(raw, (!overflow).then_some(BULK_LIMIT))
+        let overflow = self.active.has(Profile::BulkOverflowIgnored);
+        let mut ids = bulk_ids(raw, (!overflow).then_some(BULK_LIMIT));
+        if self.active.has(Profile::BulkOverflowTruncated) {
+            ids = bulk_ids(raw, None).map(|mut all| {
+                all.truncate(BULK_LIMIT);
+                all
+            });
+        }
+        ids
     }
 
     /// Cancels order `id`, or says why not.

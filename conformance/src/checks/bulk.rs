@@ -295,3 +295,69 @@ pub async fn lists(ctx: Arc<Ctx>) -> Verdict {
     }
     f.verdict(ctx.mode, "refill, refill_status and cancel answer per id")
 }
+
+/// `refill.flow`: a refill of an existing order answers `{"refill": "<id>"}`,
+/// and that refill's status answers in the refill-status enum, single and
+/// bulk. It asks real refills, so it runs only with `--allow-orders`.
+pub async fn refill_flow(ctx: Arc<Ctx>) -> Verdict {
+    if ctx.cannot_order().is_some() {
+        return Verdict::skip("asks for refills of existing orders: run with --allow-orders");
+    }
+    if ctx.known_orders.is_empty() {
+        return Verdict::skip("needs an existing order of the key: --order ID");
+    }
+    let mut f = Findings::default();
+    let mut refilled = None;
+    for order in &ctx.known_orders {
+        let exchange = ctx
+            .client
+            .call("refill", &[("order", &order.to_string())])
+            .await;
+        let refused = exchange
+            .answer
+            .as_ref()
+            .ok()
+            .and_then(|a| a.json.as_ref())
+            .is_some_and(schema::is_error);
+        if refused {
+            continue;
+        }
+        if let Some(value) = judge(&ctx, &mut f, &exchange, Kind::Refill) {
+            refilled = value["refill"].as_str().map(str::to_owned);
+        }
+        break;
+    }
+    let Some(refill) = refilled else {
+        return if f.is_clean() {
+            Verdict::skip("no known order could be refilled (not eligible)")
+        } else {
+            f.verdict(ctx.mode, "")
+        };
+    };
+    let single = ctx
+        .client
+        .call("refill_status", &[("refill", &refill)])
+        .await;
+    judge(&ctx, &mut f, &single, Kind::RefillStatus);
+    let bulk = ctx
+        .client
+        .call(
+            "refill_status",
+            &[("refills", &format!("{refill},{UNKNOWN_ID}"))],
+        )
+        .await;
+    if let Some(Value::Array(items)) = judge(&ctx, &mut f, &bulk, Kind::RefillStatusBulk) {
+        if items.len() != 2 {
+            f.fail(
+                &ctx.client,
+                &bulk,
+                format!("{} items for 2 ids", items.len()),
+                "one item per id",
+            );
+        }
+    }
+    f.verdict(
+        ctx.mode,
+        format!("refill {refill} and its status answer as the contract says"),
+    )
+}

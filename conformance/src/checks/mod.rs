@@ -40,6 +40,9 @@ pub struct Service {
     pub refill: bool,
     /// Cancel flag.
     pub cancel: bool,
+    /// Whether the panel listed all three flags (a missing one reads false,
+    /// but nothing may be concluded from it).
+    pub flags_known: bool,
 }
 
 /// What spending is allowed.

@@ -59,7 +59,7 @@ fn rejected_requests(
             ("link", LINK.to_owned()),
             ("quantity", "-1".to_owned()),
         ]));
-        if !s.dripfeed {
+        if s.flags_known && !s.dripfeed {
             list.push(add(vec![
                 ("link", LINK.to_owned()),
                 ("quantity", s.min.to_string()),
@@ -359,10 +359,25 @@ pub async fn refund_partial(ctx: Arc<Ctx>) -> Verdict {
     let Some((status, exchange)) = status_of(&ctx, &mut f, order).await else {
         return f.verdict(ctx.mode, "");
     };
-    let remains: u64 = status["remains"]
-        .as_str()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(0);
+    // The raw answer: a drifted `remains` ("Unknown") reads as 0 once
+    // normalised, and nothing can be concluded from it.
+    let raw_remains = exchange
+        .answer
+        .as_ref()
+        .ok()
+        .and_then(|a| a.json.as_ref())
+        .map(|v| v["remains"].clone());
+    let Some(remains) = raw_remains.and_then(|r| {
+        r.as_u64()
+            .or_else(|| r.as_str().and_then(|s| s.parse().ok()))
+    }) else {
+        return f.verdict(
+            ctx.mode,
+            format!(
+                "Partial order {order}: remains is not a number, so the refund cannot be checked"
+            ),
+        );
+    };
     let delivered = service.min.saturating_sub(remains);
     let kept = price(service.rate, delivered);
     let shown = status["charge"].as_str().unwrap_or("").to_owned();

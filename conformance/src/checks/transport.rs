@@ -143,3 +143,63 @@ pub async fn json_body(ctx: Arc<Ctx>) -> Verdict {
     )
     .await
 }
+
+/// `transport.connection`: no connection refused, reset or closed early once
+/// the run had started.
+pub async fn connection(ctx: Arc<Ctx>) -> Verdict {
+    let seen = ctx.client.observations();
+    if seen.dropped.is_empty() {
+        return Verdict::pass("no connection failed");
+    }
+    let requests: Vec<String> = seen
+        .dropped
+        .iter()
+        .map(|(r, e)| format!("{r}  # {e}"))
+        .collect();
+    listed("connections that failed before an answer", &requests)
+}
+
+/// `transport.trailing-slash`: `/api/v2/` is served like `/api/v2`, not
+/// redirected (a redirect breaks clients that do not follow it, and those
+/// that do turn the POST into a GET without its body).
+pub async fn trailing_slash(ctx: Arc<Ctx>) -> Verdict {
+    let url = ctx.client.target().url.clone();
+    let other = if let Some(bare) = url.strip_suffix("/api/v2/") {
+        format!("{bare}/api/v2")
+    } else if url.ends_with("/api/v2") {
+        format!("{url}/")
+    } else {
+        return Verdict::skip("the URL does not end in /api/v2: no conventional variant to try");
+    };
+    let client = ctx.client.at(&other);
+    let key = ctx.client.target().key.clone();
+    let exchange = client
+        .send(
+            "POST",
+            vec![("key".into(), key), ("action".into(), "balance".into())],
+        )
+        .await;
+    let mut f = Findings::default();
+    match &exchange.answer {
+        Ok(answer)
+            if answer.status == 200
+                && answer
+                    .json
+                    .as_ref()
+                    .is_some_and(|v| v.get("balance").is_some()) => {}
+        Ok(answer) => f.fail(
+            &client,
+            &exchange,
+            format!(
+                "{other} answered HTTP {} instead of the balance",
+                answer.status
+            ),
+            "the same answer as without (or with) the trailing slash, HTTP 200",
+        ),
+        Err(e) => f.error(&client, &exchange, format!("{other}: {e}")),
+    }
+    f.verdict(
+        ctx.mode,
+        "the path is served with and without a trailing slash",
+    )
+}

@@ -1,7 +1,14 @@
 //! Proof that the checks can fail: the conforming mock passes everything in
-//! both modes, and each deviation profile is caught by the checks it breaks.
+//! both modes, and every deviation profile is caught exactly as the
+//! detection matrix (`fixtures/expected/detection-matrix.json`) says.
 
-use crate::support::{json_run, report_schema, with_outcome};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use serde_json::Value;
+use smm_mock::profile::{Class, PROFILES};
+
+use crate::support::{conformance, json_run, report_schema, with_outcome};
 
 #[test]
 fn the_conforming_mock_passes_every_check_in_both_modes() {
@@ -11,96 +18,177 @@ fn the_conforming_mock_passes_every_check_in_both_modes() {
             report_schema().is_valid(&report),
             "the report follows its schema"
         );
-        assert_eq!(
-            with_outcome(&report, "fail"),
-            Vec::<String>::new(),
-            "{mode}"
-        );
-        assert_eq!(
-            with_outcome(&report, "warn"),
-            Vec::<String>::new(),
-            "{mode}"
-        );
-        assert_eq!(
-            with_outcome(&report, "error"),
-            Vec::<String>::new(),
-            "{mode}"
-        );
-        assert_eq!(
-            with_outcome(&report, "skip"),
-            Vec::<String>::new(),
-            "{mode}"
-        );
+        for outcome in ["fail", "warn", "error", "skip"] {
+            assert_eq!(
+                with_outcome(&report, outcome),
+                Vec::<String>::new(),
+                "{mode}: {outcome}"
+            );
+        }
         assert_eq!(code, 0);
     }
 }
 
-/// Each profile, the checks that must fail in tolerant mode, and those that
-/// must warn in tolerant mode and fail in strict mode.
-const CAUGHT: &[(&str, &[&str], &[&str])] = &[
-    ("status-case", &[], &["lifecycle.transitions"]),
-    (
-        "bare-string-bulk-errors",
-        &[
-            "bulk.status.sizes",
-            "bulk.status.per-id-errors",
-            "bulk.status.whitespace",
-            "isolation.cross-key",
-            "property.status",
-        ],
-        &[],
-    ),
-    (
-        "bulk-overflow-ignored",
-        &[
-            "bulk.status.over-limit",
-            "bulk.lists.over-limit",
-            "property.status",
-        ],
-        &[],
-    ),
-    ("http-4xx-errors", &["transport.http-200"], &[]),
-    ("charge-on-error", &["add.validation"], &[]),
-    (
-        "wrong-charge",
-        &["money.charge", "money.refund-partial"],
-        &[],
-    ),
-];
+fn matrix() -> Vec<Value> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/expected/detection-matrix.json"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    doc["profiles"].as_array().unwrap().clone()
+}
+
+fn ids(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// What a run under `profile` in `mode` fails, warns and errors.
+fn observed(
+    profile: &str,
+    mode: &str,
+    timeout: &str,
+) -> (i32, BTreeMap<&'static str, Vec<String>>) {
+    let out = conformance(&[
+        "run",
+        "--mock-profile",
+        profile,
+        "--mode",
+        mode,
+        "--timeout",
+        timeout,
+        "--cases",
+        "16",
+        "--concurrency",
+        "1",
+        "--seed",
+        "0",
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let outcomes = ["fail", "warn", "error"]
+        .into_iter()
+        .map(|o| (o, with_outcome(&report, o)))
+        .collect();
+    (out.status.code().unwrap_or(-1), outcomes)
+}
 
 #[test]
-fn each_deviation_is_caught_by_exactly_the_checks_it_breaks() {
-    for (profile, fails, drifts) in CAUGHT {
-        let (code, tolerant) = json_run(&["--mock-profile", profile]);
+fn every_profile_is_in_the_matrix_and_the_matrix_follows_the_class_rules() {
+    let rows = matrix();
+    let listed: Vec<&str> = rows
+        .iter()
+        .map(|r| r["profile"].as_str().unwrap())
+        .collect();
+    for d in PROFILES {
+        let in_matrix = listed.contains(&d.name);
         assert_eq!(
-            with_outcome(&tolerant, "fail"),
-            *fails,
-            "{profile}, tolerant: failures"
+            in_matrix,
+            d.class != Class::Fault,
+            "{}: faults are outside the matrix, the rest inside",
+            d.name
         );
-        assert_eq!(
-            with_outcome(&tolerant, "warn"),
-            *drifts,
-            "{profile}, tolerant: warnings"
-        );
-        assert_eq!(
-            code,
-            if fails.is_empty() { 0 } else { 1 },
-            "{profile}: exit code"
-        );
-        let (code, strict) = json_run(&["--mock-profile", profile, "--mode", "strict"]);
-        let mut all: Vec<&str> = fails.iter().chain(drifts.iter()).copied().collect();
-        let order: Vec<String> = smm_conformance::suite::catalogue()
-            .iter()
-            .map(|c| c.id.to_owned())
-            .collect();
-        all.sort_by_key(|id| order.iter().position(|o| o == id));
-        assert_eq!(
-            with_outcome(&strict, "fail"),
-            all,
-            "{profile}, strict: failures"
-        );
-        assert_eq!(code, 1, "{profile}, strict: exit code");
     }
+    for row in &rows {
+        let name = row["profile"].as_str().unwrap();
+        let class = PROFILES
+            .iter()
+            .find(|d| d.name == name)
+            .map(|d| d.class.to_string());
+        assert_eq!(class.as_deref(), row["class"].as_str(), "{name}: class");
+        let (t_fail, t_warn) = (ids(&row["tolerant"]["fail"]), ids(&row["tolerant"]["warn"]));
+        let s_fail = ids(&row["strict"]["fail"]);
+        match row["class"].as_str() {
+            Some("breaking") => {
+                assert!(
+                    !t_fail.is_empty() && !s_fail.is_empty(),
+                    "{name}: a breaking profile no check fails"
+                )
+            }
+            Some("drift") => {
+                assert!(t_fail.is_empty(), "{name}: drift fails in tolerant mode");
+                assert!(!t_warn.is_empty(), "{name}: drift no check warns about");
+                assert_eq!(
+                    s_fail, t_warn,
+                    "{name}: strict must fail exactly where tolerant warned"
+                );
+            }
+            other => panic!("{name}: class {other:?}"),
+        }
+    }
+}
+
+#[test]
+#[allow(clippy::print_stderr)] // the summary the README quotes
+fn every_deviation_is_caught_exactly_as_the_matrix_says() {
+    let started = Instant::now();
+    let rows = matrix();
+    // Two workers: the matrix is 2 × the profiles runs of the binary.
+    let half = rows.len().div_ceil(2);
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let workers: Vec<_> = rows
+            .chunks(half)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let mut failures = Vec::new();
+                    for row in chunk {
+                        let name = row["profile"].as_str().unwrap();
+                        for mode in ["tolerant", "strict"] {
+                            let timeout = row["timeout"].as_u64().unwrap_or(5).to_string();
+                            let (code, got) = observed(name, mode, &timeout);
+                            for outcome in ["fail", "warn", "error"] {
+                                let want = ids(&row[mode][outcome]);
+                                if got[outcome] != want {
+                                    failures.push(format!(
+                                        "{name} {mode} {outcome}: expected {want:?}, got {:?}",
+                                        got[outcome]
+                                    ));
+                                }
+                            }
+                            let want_code = if !ids(&row[mode]["fail"]).is_empty() {
+                                1
+                            } else if !ids(&row[mode]["error"]).is_empty() {
+                                3
+                            } else {
+                                0
+                            };
+                            if code != want_code {
+                                failures.push(format!(
+                                    "{name} {mode}: exit code {code}, expected {want_code}"
+                                ));
+                            }
+                        }
+                    }
+                    failures
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    assert!(
+        failures.is_empty(),
+        "the matrix does not hold:\n{}",
+        failures.join("\n")
+    );
+    let count = |class: &str| rows.iter().filter(|r| r["class"] == class).count();
+    eprintln!(
+        "detection matrix: {}/{} breaking profiles fail the run, {}/{} drift profiles warn (tolerant) and fail (strict); {} runs in {:.1} s",
+        count("breaking"),
+        count("breaking"),
+        count("drift"),
+        count("drift"),
+        rows.len() * 2,
+        started.elapsed().as_secs_f64()
+    );
 }
 
 #[test]
@@ -128,7 +216,7 @@ fn a_property_failure_prints_its_seed_and_a_replayable_request() {
 #[test]
 fn the_same_seed_gives_the_same_report_byte_for_byte() {
     let run = || {
-        crate::support::conformance(&[
+        conformance(&[
             "run",
             "--format",
             "json",

@@ -81,7 +81,11 @@ async fn duplicates_blanks_and_spaces_are_tolerated() {
         .call(&[("action", "status"), ("orders", " 23502, ,23501,,23502 ,")])
         .await;
     let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["23501", "23502"], "each id once, trimmed");
+    assert_eq!(
+        keys,
+        ["23502", "23501"],
+        "each id once, trimmed, in request order"
+    );
 }
 
 #[tokio::test]

@@ -130,7 +130,11 @@ fn escape(text: &str) -> String {
 /// crypto provider (the runner's choice: ring, no aws-lc), so install ring.
 pub fn client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
+    // Redirects are what a test looks at, never what it follows.
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client")
 }
 
 /// A raw HTTP answer.
