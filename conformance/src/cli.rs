@@ -154,6 +154,32 @@ pub fn options(args: &RunArgs) -> Result<Options, String> {
     if args.url.is_none() && (key.is_some() && args.key.is_some() || args.allow_orders) {
         return Err("--key and --allow-orders are for a real panel: add --url (without it, the built-in mock runs)".into());
     }
+    if let Some(url) = &args.url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+            return Err(format!("--url `{url}`: expected the endpoint as you would paste it, like https://panel.example/api/v2"));
+        }
+    }
+    if args.url.is_none() && args.second_key.is_some() {
+        return Err(
+            "--second-key is for a real panel: add --url (without it, the built-in mock runs)"
+                .into(),
+        );
+    }
+    if args.cases == 0 {
+        return Err("--cases must be at least 1".into());
+    }
+    let ids: Vec<&str> = crate::suite::catalogue().iter().map(|c| c.id).collect();
+    for pattern in args.only.iter().chain(&args.skip) {
+        let selection = Selection {
+            only: vec![pattern.clone()],
+            skip: Vec::new(),
+        };
+        if !ids.iter().any(|id| selection.selects(id)) {
+            return Err(format!(
+                "no check is `{pattern}` or starts with `{pattern}.`: see `smm-conformance list`"
+            ));
+        }
+    }
     if args.url.is_some() && !args.mock_profiles.is_empty() {
         return Err("--mock-profile only applies to the in-process mock (without --url)".into());
     }
@@ -243,14 +269,15 @@ pub async fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8
     let color = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none()
         && args.format == Format::Human;
+    let shown = report::redact_report(&run.report, &run.secrets);
     let render = |format: Format| -> Vec<u8> {
         let mut buf = Vec::new();
         let _ = match format {
-            Format::Human => report::human::write(&run.report, &mut buf, color),
-            Format::Json => report::json::write(&run.report, &mut buf),
-            Format::Junit => report::junit::write(&run.report, &mut buf),
+            Format::Human => report::human::write(&shown, &mut buf, color),
+            Format::Json => report::json::write(&shown, &mut buf),
+            Format::Junit => report::junit::write(&shown, &mut buf),
         };
-        report::redact(&String::from_utf8_lossy(&buf), &run.secrets).into_bytes()
+        buf
     };
     for (path, format) in [
         (&args.report_json, Format::Json),

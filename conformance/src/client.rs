@@ -85,6 +85,8 @@ pub struct Observations {
     pub timeouts: Vec<String>,
     /// Requests that met HTTP 429 (and were retried).
     pub rate_limited: Vec<String>,
+    /// Requests still answered HTTP 429 when their timeout ran out.
+    pub still_limited: Vec<String>,
     /// Requests whose connection failed (refused, reset, closed early).
     pub dropped: Vec<(String, String)>,
 }
@@ -267,7 +269,7 @@ impl Client {
                 .push((curl, answer.status, answer.content_type.clone())),
             Err(TransportError::Timeout) => seen.timeouts.push(curl),
             Err(TransportError::Connection(e)) => seen.dropped.push((curl, e.clone())),
-            Err(TransportError::RateLimited) => {}
+            Err(TransportError::RateLimited) => seen.still_limited.push(curl),
         }
     }
 
@@ -316,40 +318,63 @@ impl Client {
 
     /// A curl command that replays an exchange, with every key masked.
     pub fn curl(&self, exchange: &Exchange) -> String {
-        let secrets = self.secrets();
-        let mut parts = vec!["curl -s".to_owned()];
-        let shown: Vec<(String, String)> = exchange
-            .fields
-            .iter()
-            .map(|(k, v)| {
-                let masked = k == "key" || secrets.iter().any(|s| s == v);
-                (
-                    k.clone(),
-                    if masked && !v.is_empty() {
-                        "$SMM_API_KEY".to_owned()
-                    } else {
-                        v.clone()
-                    },
-                )
-            })
-            .collect();
-        if exchange.method == "JSON" {
-            parts.push(quote(&self.target.shown_url));
-            parts.push("-H 'Content-Type: application/json'".to_owned());
-            parts.push(format!("-d {}", quote(&json_object(&shown).to_string())));
-        } else if exchange.method == "GET" {
-            parts.push(quote(&format!(
-                "{}?{}",
-                self.target.shown_url,
-                encode(&shown)
-            )));
-        } else {
-            parts.push(quote(&self.target.shown_url));
-            for (k, v) in &shown {
-                if v == "$SMM_API_KEY" {
-                    parts.push(format!("--data-urlencode \"{k}=$SMM_API_KEY\""));
-                } else {
-                    parts.push(format!("--data-urlencode {}", quote(&format!("{k}={v}"))));
+        // Each secret becomes a shell variable the reader sets; any other
+        // value (a deliberately wrong key included) is shown as sent.
+        let placeholder = |value: &str| -> Option<&'static str> {
+            if value.is_empty() {
+                None
+            } else if value == self.target.key {
+                Some("$SMM_API_KEY")
+            } else if self.target.second_key.as_deref() == Some(value) {
+                Some("$SMM_API_KEY_2")
+            } else {
+                None
+            }
+        };
+        // A word with a secret goes in double quotes so the shell expands it.
+        let word = |name: &str, value: &str| match placeholder(value) {
+            Some(var) => format!("\"{name}={var}\""),
+            None => quote(&format!("{name}={value}")),
+        };
+        let mut parts = vec!["curl -s".to_owned(), quote(&self.target.shown_url)];
+        for (name, value) in &self.target.headers {
+            let shown = placeholder(value).map_or_else(|| value.clone(), str::to_owned);
+            match placeholder(value) {
+                Some(_) => parts.push(format!("-H \"{name}: {shown}\"")),
+                None => parts.push(format!("-H {}", quote(&format!("{name}: {value}")))),
+            }
+        }
+        match exchange.method {
+            "JSON" => {
+                parts.push("-H 'Content-Type: application/json'".to_owned());
+                let members: Vec<String> = exchange
+                    .fields
+                    .iter()
+                    .map(|(k, v)| {
+                        let value = placeholder(v).map_or_else(
+                            || Value::String(v.clone()).to_string(),
+                            |var| format!("\"{var}\""),
+                        );
+                        format!("{}:{value}", Value::String(k.clone()))
+                    })
+                    .collect();
+                let body = format!("{{{}}}", members.join(","));
+                // Double quotes: escape what the shell would read in them, but
+                // leave the placeholders' `$` alone.
+                let escaped = body
+                    .replace('\\', "\\\\")
+                    .replace('"', "\\\"")
+                    .replace('`', "\\`")
+                    .replace('$', "\\$")
+                    .replace("\\$SMM_API_KEY", "$SMM_API_KEY");
+                parts.push(format!("-d \"{escaped}\""));
+            }
+            method => {
+                if method == "GET" {
+                    parts.push("--get".to_owned());
+                }
+                for (k, v) in &exchange.fields {
+                    parts.push(format!("--data-urlencode {}", word(k, v)));
                 }
             }
         }
@@ -427,6 +452,75 @@ mod tests {
         assert_eq!(quote("orders=1,2"), "orders=1,2");
         assert_eq!(quote("link=a b"), "'link=a b'");
         assert_eq!(quote("it's"), r"'it'\''s'");
+    }
+
+    fn client(headers: Vec<(String, String)>) -> Client {
+        Client::new(Target {
+            url: "http://127.0.0.1:9/api/v2".into(),
+            shown_url: "http://127.0.0.1:9/api/v2".into(),
+            key: "sk_live_secret".into(),
+            second_key: Some("sk_other".into()),
+            timeout: Duration::from_secs(1),
+            headers,
+            user_agent: "t".into(),
+            rate: 0.0,
+        })
+        .unwrap()
+    }
+
+    fn exchange(method: &'static str, fields: &[(&str, &str)]) -> Exchange {
+        Exchange {
+            method,
+            fields: fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            answer: Err(TransportError::Timeout),
+        }
+    }
+
+    #[test]
+    fn curl_commands_mask_the_secrets_and_nothing_else() {
+        let c = client(vec![("X-Token".into(), "sk_live_secret".into())]);
+        let post = c.curl(&exchange(
+            "POST",
+            &[
+                ("key", "sk_live_secret"),
+                ("action", "status"),
+                ("orders", "1, 2"),
+            ],
+        ));
+        assert_eq!(
+            post,
+            r#"curl -s http://127.0.0.1:9/api/v2 -H "X-Token: $SMM_API_KEY" --data-urlencode "key=$SMM_API_KEY" --data-urlencode action=status --data-urlencode 'orders=1, 2'"#
+        );
+        let wrong = c.curl(&exchange(
+            "POST",
+            &[("key", "wrong-key-1"), ("action", "balance")],
+        ));
+        assert!(wrong.contains("key=wrong-key-1"), "{wrong}");
+        let second = c.curl(&exchange(
+            "GET",
+            &[("key", "sk_other"), ("action", "balance")],
+        ));
+        assert!(
+            second.contains("--get") && second.contains("\"key=$SMM_API_KEY_2\""),
+            "{second}"
+        );
+        let json = c.curl(&exchange(
+            "JSON",
+            &[("key", "sk_live_secret"), ("link", "a$b")],
+        ));
+        assert!(
+            json.ends_with(r#"-d "{\"key\":\"$SMM_API_KEY\",\"link\":\"a\$b\"}""#),
+            "{json}"
+        );
+        for text in [post, wrong, second, json] {
+            assert!(
+                !text.contains("sk_live_secret") && !text.contains("sk_other"),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -220,6 +220,25 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
         }
         _ => {}
     }
+    if _mock.is_none() {
+        for order in &options.orders {
+            let exchange = client
+                .call("status", &[("order", &order.to_string())])
+                .await;
+            let refused = exchange
+                .answer
+                .as_ref()
+                .ok()
+                .and_then(|a| a.json.as_ref())
+                .is_none_or(schema::is_error);
+            if refused {
+                return Err(RunError::Usage(format!(
+                    "--order {order}: the panel has no such order for this key (status answered {})",
+                    exchange.answer.as_ref().map(|a| String::from_utf8_lossy(&a.body).chars().take(120).collect::<String>()).unwrap_or_else(|e| e.to_string())
+                )));
+            }
+        }
+    }
     let services = suite::services_of(
         services_exchange
             .answer

@@ -84,17 +84,8 @@ async fn rejected(ctx: &Ctx, with_orders: bool) -> Verdict {
         if let Some(why) = ctx.cannot_order() {
             return Verdict::skip(why);
         }
-        let Some(s) = service else {
+        if service.is_none() {
             return Verdict::skip("the catalogue has no Default service");
-        };
-        // Invalid orders cost nothing on a conforming panel, but the budget
-        // holds what each would cost if the panel took it.
-        let worst =
-            price(s.rate, s.max.saturating_add(1)).max(price(s.rate, s.min) * Decimal::from(2));
-        if !ctx.reserve(worst) {
-            return Verdict::skip(format!(
-                "an invalid order could cost up to {worst}, past --max-spend"
-            ));
         }
     }
     let before = match ctx.balance().await {
@@ -102,7 +93,27 @@ async fn rejected(ctx: &Ctx, with_orders: bool) -> Verdict {
         Err(e) => return Verdict::with(crate::outcome::Outcome::Error, e, Vec::new()),
     };
     let mut last = None;
+    let mut unaffordable = 0;
     for (action, fields) in rejected_requests(ctx, service) {
+        // Invalid orders cost nothing on a conforming panel, but each is held
+        // against the budget at what it would cost if the panel took it.
+        if let (Some(s), "add") = (service, action.as_str()) {
+            let quantity = fields
+                .iter()
+                .find(|(k, _)| *k == "quantity")
+                .and_then(|(_, v)| v.parse::<u64>().ok())
+                .unwrap_or(s.min)
+                .max(s.min);
+            let runs = if fields.iter().any(|(k, _)| *k == "runs") {
+                2
+            } else {
+                1
+            };
+            if !ctx.reserve(price(s.rate, quantity) * Decimal::from(runs)) {
+                unaffordable += 1;
+                continue;
+            }
+        }
         let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let exchange = ctx.client.call(&action, &borrowed).await;
         expect_error(ctx, &mut f, &exchange, &format!("{action} {borrowed:?}"));
@@ -124,7 +135,12 @@ async fn rejected(ctx: &Ctx, with_orders: bool) -> Verdict {
         Ok(_) => {}
         Err(e) => return Verdict::with(crate::outcome::Outcome::Error, e, Vec::new()),
     }
-    f.verdict(ctx.mode, "refused requests changed nothing")
+    let pass = match (with_orders, unaffordable) {
+        (false, _) => "refused requests changed nothing".to_owned(),
+        (true, 0) => "invalid orders were refused and cost nothing".to_owned(),
+        (true, n) => format!("invalid orders were refused and cost nothing ({n} not sent: they could cost more than --max-spend leaves)"),
+    };
+    f.verdict(ctx.mode, pass)
 }
 
 /// For one service of each type other than Default, an `add` without the
@@ -168,39 +184,64 @@ pub async fn validation(ctx: Arc<Ctx>) -> Verdict {
 
 /// Places a minimum order on `service`; returns its id, the predicted charge
 /// and the balances around it, or a verdict saying why not.
-async fn place(
-    ctx: &Ctx,
-    f: &mut Findings,
-    service: &Service,
-) -> Result<(u64, Decimal, Decimal, Decimal), Verdict> {
-    let charge = price(service.rate, service.min);
+/// The quantity of a test order on `service`: its minimum, or more, so that
+/// the charge is at least 100 units in the last decimal the panel shows
+/// (`places`): then one unit of rounding is 1%, and a wrong price shows.
+fn telling_quantity(service: &Service, places: u32) -> u64 {
+    if service.rate.is_zero() {
+        return service.min;
+    }
+    let target = Decimal::new(100, places.min(20)) * Decimal::from(1000) / service.rate;
+    let quantity = target
+        .ceil()
+        .to_string()
+        .parse::<u64>()
+        .unwrap_or(service.max);
+    quantity.clamp(service.min, service.max)
+}
+
+/// An order placed by a money check.
+struct Placed {
+    order: u64,
+    quantity: u64,
+    /// The predicted charge, unrounded.
+    charge: Decimal,
+    before: Decimal,
+    after: Decimal,
+}
+
+async fn place(ctx: &Ctx, f: &mut Findings, service: &Service) -> Result<Placed, Verdict> {
+    let error = |e: String| Verdict::with(crate::outcome::Outcome::Error, e, Vec::new());
+    let before = ctx.balance().await.map_err(error)?;
+    let places = before
+        .1
+        .split_once('.')
+        .map_or(0, |(_, frac)| frac.len() as u32);
+    let quantity = telling_quantity(service, places);
+    let charge = price(service.rate, quantity);
     if !ctx.reserve(charge) {
         return Err(Verdict::skip(format!(
             "the order would cost {charge}, past --max-spend"
         )));
     }
-    let before = ctx
-        .balance()
-        .await
-        .map_err(|e| Verdict::with(crate::outcome::Outcome::Error, e, Vec::new()))?;
     let id = service.id.to_string();
-    let min = service.min.to_string();
+    let q = quantity.to_string();
     let exchange = ctx
         .client
-        .call(
-            "add",
-            &[("service", &id), ("link", LINK), ("quantity", &min)],
-        )
+        .call("add", &[("service", &id), ("link", LINK), ("quantity", &q)])
         .await;
     let Some(value) = judge(ctx, f, &exchange, Kind::Add) else {
         return Err(std::mem::take(f).verdict(ctx.mode, ""));
     };
     let order = value["order"].as_u64().unwrap_or(0);
-    let after = ctx
-        .balance()
-        .await
-        .map_err(|e| Verdict::with(crate::outcome::Outcome::Error, e, Vec::new()))?;
-    Ok((order, charge, before.0, after.0))
+    let after = ctx.balance().await.map_err(error)?;
+    Ok(Placed {
+        order,
+        quantity,
+        charge,
+        before: before.0,
+        after: after.0,
+    })
 }
 
 async fn status_of(
@@ -225,7 +266,13 @@ pub async fn charge(ctx: Arc<Ctx>) -> Verdict {
         return Verdict::skip("the catalogue has no Default service");
     };
     let mut f = Findings::default();
-    let (order, charge, before, after) = match place(&ctx, &mut f, &service).await {
+    let Placed {
+        order,
+        quantity,
+        charge,
+        before,
+        after,
+    } = match place(&ctx, &mut f, &service).await {
         Ok(placed) => placed,
         Err(verdict) => return verdict,
     };
@@ -234,9 +281,9 @@ pub async fn charge(ctx: Arc<Ctx>) -> Verdict {
         f.fail_plain(
             format!(
                 "order {order} debited {debit}, not {charge} (rate {} × {} / 1000)",
-                service.rate, service.min
+                service.rate, quantity
             ),
-            format!("add service={} quantity={}", service.id, service.min),
+            format!("add service={} quantity={}", service.id, quantity),
             format!("a debit of {charge}"),
             format!("a debit of {debit}"),
         );
@@ -273,7 +320,7 @@ pub async fn refund_canceled(ctx: Arc<Ctx>) -> Verdict {
         return Verdict::skip("no Default service offers cancel");
     };
     let mut f = Findings::default();
-    let (order, _, before, _) = match place(&ctx, &mut f, &service).await {
+    let Placed { order, before, .. } = match place(&ctx, &mut f, &service).await {
         Ok(placed) => placed,
         Err(verdict) => return verdict,
     };
@@ -344,7 +391,13 @@ pub async fn refund_partial(ctx: Arc<Ctx>) -> Verdict {
         return Verdict::skip("the catalogue has no Default service");
     };
     let mut f = Findings::default();
-    let (order, charge, _, after) = match place(&ctx, &mut f, &service).await {
+    let Placed {
+        order,
+        quantity,
+        charge,
+        after,
+        ..
+    } = match place(&ctx, &mut f, &service).await {
         Ok(placed) => placed,
         Err(verdict) => return verdict,
     };
@@ -378,7 +431,7 @@ pub async fn refund_partial(ctx: Arc<Ctx>) -> Verdict {
             ),
         );
     };
-    let delivered = service.min.saturating_sub(remains);
+    let delivered = quantity.saturating_sub(remains);
     let kept = price(service.rate, delivered);
     let shown = status["charge"].as_str().unwrap_or("").to_owned();
     if !money_matches(&shown, kept) {

@@ -82,6 +82,12 @@ pub async fn timeouts(ctx: Arc<Ctx>) -> Verdict {
 /// `transport.rate-limit`: HTTP 429 met (and retried) is a warning.
 pub async fn rate_limit(ctx: Arc<Ctx>) -> Verdict {
     let seen = ctx.client.observations();
+    if !seen.still_limited.is_empty() {
+        return listed(
+            "requests still answered HTTP 429 when their timeout ran out",
+            &seen.still_limited,
+        );
+    }
     if seen.rate_limited.is_empty() {
         return Verdict::pass("no HTTP 429");
     }
@@ -112,12 +118,23 @@ async fn probe(ctx: Arc<Ctx>, method: &'static str, accepted: &str, refused: &st
     if answered {
         return Verdict::pass(accepted);
     }
+    let actual = match &exchange.answer {
+        Ok(a) => format!(
+            "HTTP {}: {}",
+            a.status,
+            String::from_utf8_lossy(&a.body)
+                .chars()
+                .take(200)
+                .collect::<String>()
+        ),
+        Err(e) => e.to_string(),
+    };
     let mut f = Findings::default();
     f.warn(
         refused,
         ctx.client.curl(&exchange),
         "a balance".into(),
-        "no balance".into(),
+        actual,
     );
     f.verdict(ctx.mode, "")
 }

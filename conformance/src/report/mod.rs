@@ -1,6 +1,8 @@
 //! Reporters: the result model into human text, JSON or JUnit XML, written
-//! to any `io::Write`. Every reporter's output passes through [`redact`], so
-//! no API key reaches a terminal or a file, even one a panel echoed back.
+//! to any `io::Write`. The report they get has passed through
+//! [`redact_report`]: every free text in it (messages, requests, answers,
+//! diffs, the target) has the keys masked, even one a panel echoed back,
+//! while check ids, sections and titles stay as they are.
 
 pub mod human;
 pub mod json;
@@ -13,6 +15,25 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
         out = out.replace(secret.as_str(), "***");
     }
     out
+}
+
+/// The report with every secret masked in its free texts.
+pub fn redact_report(
+    report: &crate::outcome::Report,
+    secrets: &[String],
+) -> crate::outcome::Report {
+    let mut shown = report.clone();
+    shown.target = redact(&shown.target, secrets);
+    for check in &mut shown.checks {
+        check.message = redact(&check.message, secrets);
+        for e in &mut check.evidence {
+            e.request = redact(&e.request, secrets);
+            e.expected = redact(&e.expected, secrets);
+            e.actual = redact(&e.actual, secrets);
+            e.diff = e.diff.as_deref().map(|d| redact(d, secrets));
+        }
+    }
+    shown
 }
 
 #[cfg(test)]

@@ -143,3 +143,50 @@ async fn the_key_never_appears_in_any_output() {
     );
     let _ = BIN;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failures_curl_command_replays_the_request() {
+    let mut fixture = smm_mock::Fixture::builtin();
+    let key = "sk_live_replay_0123456789".to_owned();
+    fixture.accounts[0].key = key.clone();
+    let config = smm_mock::Config {
+        profiles: [smm_mock::profile::Profile::BareStringBulkErrors]
+            .into_iter()
+            .collect(),
+        ..smm_mock::Config::new(fixture)
+    };
+    let panel = smm_mock::MockPanel::start_with(config).await.unwrap();
+    let out = conformance_async(vec![
+        "run".into(),
+        "--url".into(),
+        panel.url(),
+        "--key".into(),
+        key.clone(),
+        "--only".into(),
+        "bulk.status.per-id-errors".into(),
+        "--format".into(),
+        "json".into(),
+    ])
+    .await;
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let request = report["checks"][0]["evidence"][0]["request"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!request.contains(&key), "{request}");
+    let replay = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg(&request)
+            .env("SMM_API_KEY", &key)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&replay.stdout).unwrap();
+    assert_eq!(
+        answer["abc"], "Incorrect order ID",
+        "the replay reproduces the bare-string error: {answer}"
+    );
+}

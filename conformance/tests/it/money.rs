@@ -59,43 +59,75 @@ async fn without_allow_orders_no_order_is_placed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_allow_orders_the_run_stays_within_max_spend() {
-    let (panel, key) = secret_mock().await;
-    // Service 3 costs 0.0033 per 1000, so a minimum order of 10 costs 0.000033:
-    // 0.0001 pays for three such orders and nothing bigger.
-    let cap = "0.0001";
+    // Service 3 costs 0.0033 per 1000. A money check's order is sized to cost
+    // 100 units of the balance's last decimal (0.001 here); the lifecycle
+    // check's is the minimum (10 for 0.000033).
+    for (cap, charge_runs) in [("0.0001", false), ("0.005", true)] {
+        let (panel, key) = secret_mock().await;
+        let out = conformance_async(vec![
+            "run".into(),
+            "--url".into(),
+            panel.url(),
+            "--key".into(),
+            key.clone(),
+            "--allow-orders".into(),
+            "--max-spend".into(),
+            cap.into(),
+            "--mock-admin".into(),
+            panel.admin_url(),
+            "--format".into(),
+            "json".into(),
+            "--cases".into(),
+            "16".into(),
+        ])
+        .await;
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let balance = panel.with_panel(|p| p.balance(&key)).unwrap();
+        let spent = Decimal::from(1000) - balance;
+        assert!(
+            spent <= cap.parse::<Decimal>().unwrap(),
+            "spent {spent}, cap {cap}"
+        );
+        if charge_runs {
+            assert!(spent > Decimal::ZERO, "cap {cap}: nothing was spent");
+        }
+        assert_eq!(
+            with_outcome(&report, "fail"),
+            Vec::<String>::new(),
+            "cap {cap}"
+        );
+        let skipped = with_outcome(&report, "skip").contains(&"money.charge".to_owned());
+        assert_eq!(skipped, !charge_runs, "cap {cap}: money.charge skipped?");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_price_shows_even_on_a_panel_that_rounds_to_cents() {
+    let mut fixture = smm_mock::Fixture::builtin();
+    fixture.precision = smm_mock::money::Precision::new(2);
+    fixture.accounts[0].balance = Decimal::from(1000);
+    let config = smm_mock::Config {
+        profiles: [smm_mock::profile::Profile::WrongCharge]
+            .into_iter()
+            .collect(),
+        ..smm_mock::Config::new(fixture)
+    };
+    let panel = smm_mock::MockPanel::start_with(config).await.unwrap();
     let out = conformance_async(vec![
         "run".into(),
         "--url".into(),
         panel.url(),
         "--key".into(),
-        key.clone(),
+        "test-key".into(),
         "--allow-orders".into(),
         "--max-spend".into(),
-        cap.into(),
-        "--mock-admin".into(),
-        panel.admin_url(),
+        "50".into(),
+        "--only".into(),
+        "money.charge".into(),
         "--format".into(),
         "json".into(),
-        "--cases".into(),
-        "16".into(),
     ])
     .await;
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let balance = panel.with_panel(|p| p.balance(&key)).unwrap();
-    let spent = Decimal::from(1000) - balance;
-    assert!(
-        spent <= cap.parse::<Decimal>().unwrap(),
-        "spent {spent}, cap {cap}"
-    );
-    assert!(
-        spent > Decimal::ZERO,
-        "nothing was spent: the money checks did not run"
-    );
-    let placed = panel.with_panel(|p| p.orders().len()) - 3;
-    assert_eq!(placed, 3, "three orders fit under the cap");
-    assert!(
-        with_outcome(&report, "skip").contains(&"add.validation".to_owned()),
-        "the invalid-order check could cost more than the cap"
-    );
-    assert_eq!(with_outcome(&report, "fail"), Vec::<String>::new());
+    assert_eq!(with_outcome(&report, "fail"), ["money.charge"], "{report}");
 }
