@@ -28,6 +28,7 @@ pub mod client;
 pub mod outcome;
 pub mod report;
 pub mod schema;
+pub mod snapshot;
 pub mod suite;
 
 use std::sync::{Arc, Mutex};
@@ -137,10 +138,28 @@ pub struct Run {
 /// The in-process mock's spending cap when none is given.
 pub const MOCK_MAX_SPEND: u32 = 100;
 
-/// Runs the checks as `options` say.
-pub async fn execute(options: Options) -> Result<Run, RunError> {
+/// A target reached: the client, what to call it, and the in-process mock
+/// when there is one (kept alive as long as this is).
+pub struct Connected {
+    /// The options, completed for the in-process mock.
+    pub options: Options,
+    /// The client.
+    pub client: Client,
+    /// Keys every output masks.
+    pub secrets: Vec<String>,
+    /// The target as reports name it.
+    pub target_name: String,
+    /// The first exchange, `services`.
+    pub services_exchange: client::Exchange,
+    /// The in-process mock, when no URL was given.
+    pub mock: Option<MockPanel>,
+}
+
+/// Reaches the target (or starts the in-process mock), checks the options
+/// against it, and asks for the catalogue.
+pub async fn connect(options: Options) -> Result<Connected, RunError> {
     let mut options = options;
-    let mut _mock = None;
+    let mut mock = None;
     let (target_name, shown_url) = match &options.url {
         Some(url) => {
             if options.key.as_deref().is_none_or(str::is_empty) {
@@ -175,7 +194,7 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
                     .map(|i| fixture.first_order_id + i)
                     .collect();
             }
-            _mock = Some(panel);
+            mock = Some(panel);
             let names: Vec<&str> = options.mock_profiles.iter().map(|p| p.name()).collect();
             let name = if names.is_empty() {
                 "in-process mock".to_owned()
@@ -198,7 +217,7 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
     let client = Client::new(target).map_err(RunError::Usage)?;
     // The in-process mock's keys are the built-in fixture's, printed by
     // `smm-mock` itself: not secrets, and masking them would mask check ids.
-    let secrets = if _mock.is_some() {
+    let secrets = if mock.is_some() {
         Vec::new()
     } else {
         client.secrets()
@@ -213,14 +232,17 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
             )));
         }
         Err(TransportError::Timeout) => {
-            return Err(RunError::Unreachable(format!(
-                "{target_name} did not answer `services` within {:?}",
-                options.timeout
+            return Err(RunError::Unreachable(report::redact(
+                &format!(
+                    "{target_name} did not answer `services` within {:?}",
+                    options.timeout
+                ),
+                &secrets,
             )));
         }
         _ => {}
     }
-    if _mock.is_none() {
+    if mock.is_none() {
         for order in &options.orders {
             let exchange = client
                 .call("status", &[("order", &order.to_string())])
@@ -232,13 +254,43 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
                 .and_then(|a| a.json.as_ref())
                 .is_none_or(schema::is_error);
             if refused {
-                return Err(RunError::Usage(format!(
-                    "--order {order}: the panel has no such order for this key (status answered {})",
-                    exchange.answer.as_ref().map(|a| String::from_utf8_lossy(&a.body).chars().take(120).collect::<String>()).unwrap_or_else(|e| e.to_string())
+                let answered = exchange
+                    .answer
+                    .as_ref()
+                    .map(|a| {
+                        String::from_utf8_lossy(&a.body)
+                            .chars()
+                            .take(120)
+                            .collect::<String>()
+                    })
+                    .unwrap_or_else(|e| e.to_string());
+                return Err(RunError::Usage(report::redact(
+                    &format!("--order {order}: the panel has no such order for this key (status answered {answered})"),
+                    &secrets,
                 )));
             }
         }
     }
+    Ok(Connected {
+        options,
+        client,
+        secrets,
+        target_name,
+        services_exchange,
+        mock,
+    })
+}
+
+/// Runs the checks as `options` say.
+pub async fn execute(options: Options) -> Result<Run, RunError> {
+    let Connected {
+        options,
+        client,
+        secrets,
+        target_name,
+        services_exchange,
+        mock: _mock,
+    } = connect(options).await?;
     let services = suite::services_of(
         services_exchange
             .answer
@@ -261,6 +313,7 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
         admin: options.mock_admin.clone(),
         cases: options.cases,
         seed: options.seed,
+        deadline: std::time::Instant::now().checked_add(options.run_timeout),
     });
     let results = suite::run(
         Arc::clone(&ctx),

@@ -1,5 +1,6 @@
 //! The `smm-conformance` binary: parses arguments, calls the library, exits.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -9,25 +10,26 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
-    let code = match cli.command {
-        Command::List => match cli::list(&mut out) {
-            Ok(()) => 0,
-            Err(_) => 1,
-        },
-        Command::Run(args) => {
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(runtime) => runtime,
-                Err(e) => {
-                    use std::io::Write;
-                    let _ = writeln!(err, "smm-conformance: cannot start the runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            runtime.block_on(cli::run(&args, &mut out, &mut err))
+    if let Command::List = cli.command {
+        return ExitCode::from(if cli::list(&mut out).is_ok() { 0 } else { 1 });
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            let _ = writeln!(err, "smm-conformance: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
         }
     };
+    let code = runtime.block_on(async {
+        match &cli.command {
+            Command::Run(args) => cli::run(args, &mut out, &mut err).await,
+            Command::Snapshot(args) => cli::snapshot(args, &mut out, &mut err).await,
+            Command::Diff(args) => cli::diff(args, &mut out, &mut err).await,
+            Command::List => 0,
+        }
+    });
     ExitCode::from(code)
 }

@@ -96,15 +96,14 @@ pub fn catalogue() -> Vec<Check> {
         check!("money.refund-canceled", "§3", Alone, "a canceled order is refunded in full", money::refund_canceled),
         check!("money.refund-partial", "§3", Alone, "a Partial order is refunded for what was not delivered", money::refund_partial),
         check!("lifecycle.transitions", "§3", Alone, "orders move only forward, remains never grow, final states stay", lifecycle::transitions),
+        check!("transport.get", "§1", Last, "GET with a query string is answered like POST (information: warn only)", transport::get),
+        check!("transport.json-body", "§1", Last, "a JSON body is answered like a form (information: warn only)", transport::json_body),
+        check!("transport.trailing-slash", "§1", Last, "/api/v2/ is served like /api/v2, never redirected", transport::trailing_slash),
         check!("transport.content-type", "§1", Last, "every answer is Content-Type application/json", transport::content_type),
         check!("transport.http-200", "§1", Last, "every answer, errors included, is HTTP 200", transport::http_200),
         check!("transport.timeouts", "§1", Last, "every request is answered within the timeout", transport::timeouts),
         check!("transport.rate-limit", "§1, §6.6", Last, "no HTTP 429 (met: warn, and retried within the timeout)", transport::rate_limit),
-        check!("transport.get", "§1", Last, "GET with a query string is answered like POST (information: warn only)", transport::get),
-        check!("transport.json-body", "§1", Last, "a JSON body is answered like a form (information: warn only)", transport::json_body),
-        check!("transport.trailing-slash", "§1", Last, "/api/v2/ is served like /api/v2, never redirected", transport::trailing_slash),
         check!("transport.connection", "§1", Last, "no connection is refused, reset or closed before its answer", transport::connection),
-
     ]
 }
 
@@ -204,26 +203,41 @@ pub async fn run(
     let started = tokio::time::Instant::now();
     let end = started + deadline;
 
-    // Phase 1: the independent checks, concurrently.
+    // Phase 1: the independent checks, concurrently. Permits are taken in
+    // catalogue order before each check starts, so checks start in the same
+    // order every run (with --concurrency 1 they run one after the other).
     let gate = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, check) in checks
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.phase == Phase::Concurrent)
-    {
-        let ctx = Arc::clone(&ctx);
-        let gate = Arc::clone(&gate);
-        let run = check.run;
-        tasks.spawn(async move {
-            let _permit = gate.acquire_owned().await;
-            (i, run(ctx).await)
-        });
-    }
-    while let Ok(Some(joined)) = tokio::time::timeout_at(end, tasks.join_next()).await {
-        if let Ok((i, verdict)) = joined {
-            tell(checks[i].id, verdict.outcome);
-            verdicts[i] = Some(verdict);
+    let concurrent: Vec<usize> = (0..checks.len())
+        .filter(|&i| checks[i].phase == Phase::Concurrent)
+        .collect();
+    let mut next = concurrent.into_iter().peekable();
+    loop {
+        if next.peek().is_none() && tasks.is_empty() {
+            break;
+        }
+        tokio::select! {
+            permit = Arc::clone(&gate).acquire_owned(), if next.peek().is_some() => {
+                let (Ok(permit), Some(i)) = (permit, next.next()) else { break };
+                let ctx = Arc::clone(&ctx);
+                let run = checks[i].run;
+                tasks.spawn(async move {
+                    // A check that panics is recorded as an Error, with the panic.
+                    let verdict = match tokio::spawn(run(ctx)).await {
+                        Ok(verdict) => verdict,
+                        Err(e) => Verdict::with(Outcome::Error, format!("the check stopped: {e}"), Vec::new()),
+                    };
+                    drop(permit);
+                    (i, verdict)
+                });
+            }
+            joined = tasks.join_next(), if !tasks.is_empty() => {
+                if let Some(Ok((i, verdict))) = joined {
+                    tell(checks[i].id, verdict.outcome);
+                    verdicts[i] = Some(verdict);
+                }
+            }
+            () = tokio::time::sleep_until(end) => break,
         }
     }
     tasks.abort_all();

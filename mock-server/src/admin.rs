@@ -185,6 +185,12 @@ fn dispatch(
             let mut state = shared.lock();
             let panel = &mut state.panel;
             let precision = panel.fixture().precision.decimals();
+            if balance > Decimal::from(crate::state::MAX_BALANCE) {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("a balance is at most {}", crate::state::MAX_BALANCE),
+                );
+            }
             if balance.scale() > precision {
                 return error(
                     StatusCode::BAD_REQUEST,

@@ -155,6 +155,9 @@ fn order_status(active: Profiles, status: &mut String) {
 
 fn refill_status(active: Profiles, status: &mut Value) {
     if let Value::String(s) = status {
+        if active.has(Profile::CancelledSpelling) && s == "Rejected" {
+            *s = "Cancelled".into();
+        }
         if active.has(Profile::StatusLowercase) {
             *s = s.to_lowercase();
         }
@@ -239,9 +242,6 @@ fn json_shape(active: Profiles, action: Option<&str>, bulk: bool, value: &mut Va
         (Some("refill_status"), false, Value::Object(o)) => {
             if let Some(status) = o.get_mut("status") {
                 refill_status(active, status);
-                if active.has(Profile::CancelledSpelling) && status == "Rejected" {
-                    *status = "Cancelled".into();
-                }
             }
         }
         (Some("refill_status"), true, Value::Array(items)) => {

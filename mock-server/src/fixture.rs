@@ -304,10 +304,12 @@ fn build(raw: FixtureFile) -> Result<Fixture, Problem> {
         ));
     }
     if raw.first_order_id == 0 || raw.first_refill_id == 0 {
-        return Err(problem(
-            "first_order_id".into(),
-            "ids start at 1 or more".into(),
-        ));
+        let field = if raw.first_order_id == 0 {
+            "first_order_id"
+        } else {
+            "first_refill_id"
+        };
+        return Err(problem(field.into(), "ids start at 1 or more".into()));
     }
 
     if raw.accounts.is_empty() {
@@ -330,7 +332,9 @@ fn build(raw: FixtureFile) -> Result<Fixture, Problem> {
             return Err(problem(at("key"), format!("`{}` is used twice", a.key)));
         }
         let balance = decimal(&a.balance)
-            .filter(|b| b.scale() <= raw.precision)
+            .filter(|b| {
+                b.scale() <= raw.precision && *b <= Decimal::from(crate::state::MAX_BALANCE)
+            })
             .ok_or_else(|| {
                 problem(
                     at("balance"),

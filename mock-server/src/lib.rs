@@ -121,7 +121,7 @@ impl MockPanel {
             paths: profiles,
         });
         let (stop, stopped) = oneshot::channel::<()>();
-        let ticker = config.tick.map(|every| {
+        let ticker = config.tick.filter(|t| !t.is_zero()).map(|every| {
             let shared = Arc::clone(&shared);
             tokio::spawn(async move {
                 let mut interval = tokio::time::interval(every);

@@ -1,6 +1,7 @@
 //! Sockets: the HTTP server around a [`Panel`]. The only module that does I/O.
 //!
-//! Routes: `/api/v2` and `/api/v2/` are the panel (always HTTP 200 and JSON);
+//! Routes: `/api/v2` and `/api/v2/` are the panel (HTTP 200 and JSON unless a
+//! deviation profile says otherwise);
 //! `/__mock/…` is the admin API (see [`crate::admin`]) unless it is turned off; every other path is a JSON 404. No lock is held across an
 //! `.await`: the body is read first, then the panel is locked for the answer.
 
@@ -179,10 +180,14 @@ pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, Re
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ReadError::TooLarge);
     }
-    match Limited::new(req.into_body(), limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ReadError::TooLarge),
-        Err(e) => Err(ReadError::BadJson(format!(
+    let collect = Limited::new(req.into_body(), limit).collect();
+    match tokio::time::timeout(READ_TIMEOUT, collect).await {
+        Err(_) => Err(ReadError::Unreadable(format!(
+            "the body did not arrive within {READ_TIMEOUT:?}"
+        ))),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(ReadError::TooLarge),
+        Ok(Err(e)) => Err(ReadError::Unreadable(format!(
             "the body could not be read: {e}"
         ))),
     }

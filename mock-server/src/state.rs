@@ -35,6 +35,9 @@ pub const ACTIONS: [&str; 7] = [
     "balance",
 ];
 
+/// The largest balance an account may hold (so refunds can never overflow).
+pub const MAX_BALANCE: u64 = 1_000_000_000_000_000;
+
 /// The most distinct ids `orders` / `refills` take (CONTRACT §5).
 pub const BULK_LIMIT: usize = 100;
 
@@ -274,10 +277,11 @@ impl Panel {
         self.keys.get(key).map(|&i| self.balances[i as usize])
     }
 
-    /// Sets the balance of the account with this key; false if there is none.
+    /// Sets the balance of the account with this key; false if there is
+    /// none, or the balance is negative or above [`MAX_BALANCE`].
     pub fn set_balance(&mut self, key: &str, balance: Decimal) -> bool {
         match self.keys.get(key) {
-            Some(&i) if balance >= Decimal::ZERO => {
+            Some(&i) if balance >= Decimal::ZERO && balance <= Decimal::from(MAX_BALANCE) => {
                 self.balances[i as usize] = balance;
                 true
             }
@@ -360,8 +364,13 @@ impl Panel {
         let order = &mut self.orders[index];
         if due > order.refunded {
             let more = due - order.refunded;
-            order.refunded = due;
-            self.balances[order.account as usize] += more;
+            let balance = &mut self.balances[order.account as usize];
+            // Balances are capped far below Decimal's range (MAX_BALANCE), so
+            // this cannot overflow; if it ever could, nothing changes.
+            if let Some(sum) = balance.checked_add(more) {
+                *balance = sum;
+                order.refunded = due;
+            }
         }
     }
 
@@ -512,9 +521,9 @@ impl Panel {
     pub fn handle(&mut self, fields: &Fields) -> Answer {
         let action = fields.get("action");
         let known = action.and_then(|a| ACTIONS.into_iter().find(|k| *k == a));
-        let slot = known.map_or(ACTIONS.len(), |k| {
-            ACTIONS.iter().position(|a| *a == k).unwrap_or(0)
-        });
+        let slot = known
+            .and_then(|k| ACTIONS.iter().position(|a| *a == k))
+            .unwrap_or(ACTIONS.len());
         self.ordinals[slot] += 1;
         let ordinal = self.ordinals[slot];
         self.active = if self.options.profiles == Profiles::NONE && self.overrides.is_empty() {
@@ -530,6 +539,7 @@ impl Panel {
                     ^ ordinal.rotate_left(17),
             );
             if let Some(answer) = crate::deviate::instead(active, known, draw, ordinal) {
+                self.active = self.options.profiles;
                 return answer;
             }
         }
@@ -565,6 +575,9 @@ impl Panel {
         if active != Profiles::NONE {
             crate::deviate::reshape(active, fields, known, &mut answer);
         }
+        // Between requests (clock ticks, admin changes) only the panel-wide
+        // profiles apply.
+        self.active = self.options.profiles;
         answer
     }
 
@@ -636,10 +649,12 @@ impl Panel {
         } else {
             &self.fixture.services[service]
         };
-        let per = if profiles.has(Profile::WrongCharge) {
-            svc.kind.price_per() / 10
+        let per = svc.kind.price_per();
+        // `wrong-charge`: ten times the price, for every type.
+        let factor = if profiles.has(Profile::WrongCharge) {
+            Decimal::TEN
         } else {
-            svc.kind.price_per()
+            Decimal::ONE
         };
         let new = match svc.order(fields) {
             Ok(new) => new,
@@ -657,7 +672,7 @@ impl Panel {
         let charge = self
             .fixture
             .precision
-            .price(svc.rate, new.units, per.max(1))
+            .price(svc.rate * factor, new.units, per)
             .ok_or(ApiError::IncorrectField("quantity"))?;
         let balance = &mut self.balances[account as usize];
         if *balance < charge {

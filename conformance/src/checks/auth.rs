@@ -146,7 +146,7 @@ pub async fn unknown_order(ctx: Arc<Ctx>) -> Verdict {
     f.verdict(ctx.mode, "status of unknown or malformed ids is an error")
 }
 
-/// `refill.unknown-order` and `refill-status.unknown`.
+/// `refill.unknown`: refill and refill_status of unknown ids.
 pub async fn unknown_refill(ctx: Arc<Ctx>) -> Verdict {
     let mut f = Findings::default();
     let unknown = UNKNOWN_ID.to_string();

@@ -216,50 +216,41 @@ pub async fn status_over_limit(ctx: Arc<Ctx>) -> Verdict {
     over_limit(ctx, "status", "orders").await
 }
 
-/// `bulk.refill.over-limit`, `bulk.refill-status.over-limit`, `bulk.cancel.over-limit`.
+/// `bulk.lists.over-limit`: refill, refill_status and cancel refuse 101 and
+/// 150 ids with one error.
 pub async fn others_over_limit(ctx: Arc<Ctx>) -> Verdict {
-    let mut verdicts = Vec::new();
+    let mut f = Findings::default();
     for (action, field) in [
         ("refill", "orders"),
         ("refill_status", "refills"),
         ("cancel", "orders"),
     ] {
-        verdicts.push(over_limit(Arc::clone(&ctx), action, field).await);
+        over_limit_into(&ctx, &mut f, action, field).await;
     }
-    verdicts.sort_by_key(|v| std::cmp::Reverse(rank(v.outcome)));
-    match verdicts.into_iter().next() {
-        Some(worst) if worst.outcome != crate::outcome::Outcome::Pass => worst,
-        _ => {
-            Verdict::pass("refill, refill_status and cancel refuse 101 and 150 ids with one error")
-        }
-    }
+    f.verdict(
+        ctx.mode,
+        "refill, refill_status and cancel refuse 101 and 150 ids with one error",
+    )
 }
 
-fn rank(outcome: crate::outcome::Outcome) -> u8 {
-    use crate::outcome::Outcome::*;
-    match outcome {
-        Fail => 4,
-        Error => 3,
-        Warn => 2,
-        Skip => 1,
-        Pass => 0,
+async fn over_limit_into(ctx: &Ctx, f: &mut Findings, action: &str, field: &str) {
+    for n in [101, 150] {
+        let ids = unknown_ids(n);
+        let exchange = ctx.client.call(action, &[(field, &ids.join(","))]).await;
+        over_limit_answer(ctx, f, &exchange, &ids, action);
     }
 }
 
 async fn over_limit(ctx: Arc<Ctx>, action: &str, field: &str) -> Verdict {
     let mut f = Findings::default();
-    for n in [101, 150] {
-        let ids = unknown_ids(n);
-        let exchange = ctx.client.call(action, &[(field, &ids.join(","))]).await;
-        over_limit_answer(&ctx, &mut f, &exchange, &ids, action);
-    }
+    over_limit_into(&ctx, &mut f, action, field).await;
     f.verdict(
         ctx.mode,
         format!("{action} refuses 101 and 150 ids with one error"),
     )
 }
 
-/// `bulk.refill`, `bulk.refill-status`, `bulk.cancel`: unknown ids get per-id
+/// `bulk.lists`: unknown ids get per-id
 /// errors in a list, one item per distinct id.
 pub async fn lists(ctx: Arc<Ctx>) -> Verdict {
     let mut f = Findings::default();

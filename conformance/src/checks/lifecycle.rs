@@ -55,7 +55,7 @@ pub async fn transitions(ctx: Arc<Ctx>) -> Verdict {
         return Verdict::skip("no order to watch: pass --order ID, or --allow-orders");
     }
     let mut f = Findings::default();
-    let mut history: Vec<Vec<(String, u64)>> = vec![Vec::new(); orders.len()];
+    let mut history: Vec<Vec<(String, Option<u64>)>> = vec![Vec::new(); orders.len()];
     let self_moving = match &ctx.admin {
         Some(admin) => crate::admin::polls_advance(&ctx.client, admin)
             .await
@@ -80,10 +80,10 @@ pub async fn transitions(ctx: Arc<Ctx>) -> Verdict {
                 continue;
             };
             let status = value["status"].as_str().unwrap_or("").to_owned();
+            // Only numbers are compared: a drifted "Unknown" says nothing.
             let remains = value["remains"]
                 .as_str()
-                .and_then(|r| r.parse::<u64>().ok())
-                .unwrap_or(0);
+                .and_then(|r| r.parse::<u64>().ok());
             if let Some((last, last_remains)) = history[i].last() {
                 let legal = match (rank(last), rank(&status)) {
                     (Some(2), _) => *last == status,
@@ -98,13 +98,15 @@ pub async fn transitions(ctx: Arc<Ctx>) -> Verdict {
                         &format!("a status that may follow {last}"),
                     );
                 }
-                if remains > *last_remains {
-                    f.fail(
-                        &ctx.client,
-                        &exchange,
-                        format!("order {order}: remains grew from {last_remains} to {remains}"),
-                        &format!("remains ≤ {last_remains}"),
-                    );
+                if let (Some(remains), Some(last_remains)) = (remains, *last_remains) {
+                    if remains > last_remains {
+                        f.fail(
+                            &ctx.client,
+                            &exchange,
+                            format!("order {order}: remains grew from {last_remains} to {remains}"),
+                            &format!("remains ≤ {last_remains}"),
+                        );
+                    }
                 }
             }
             history[i].push((status, remains));

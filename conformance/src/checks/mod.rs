@@ -75,6 +75,8 @@ pub struct Ctx {
     pub cases: u32,
     /// Seed of the properties.
     pub seed: u64,
+    /// When the whole run must end (`--run-timeout`).
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl Ctx {
@@ -85,7 +87,11 @@ impl Ctx {
             return false;
         };
         let mut budget = budget.lock().unwrap_or_else(|e| e.into_inner());
-        if budget.spent + charge > budget.cap {
+        if budget
+            .spent
+            .checked_add(charge)
+            .is_none_or(|total| total > budget.cap)
+        {
             return false;
         }
         budget.spent += charge;
@@ -117,7 +123,17 @@ impl Ctx {
 
     /// The id of a service that is not in the catalogue.
     pub fn unknown_service(&self) -> u64 {
-        self.services.iter().map(|s| s.id).max().unwrap_or(0) + 1_000_000
+        let max = self.services.iter().map(|s| s.id).max().unwrap_or(0);
+        // Past the largest id; a catalogue that ends near u64::MAX gets an id
+        // below its smallest instead.
+        max.checked_add(1_000_000).unwrap_or_else(|| {
+            self.services
+                .iter()
+                .map(|s| s.id)
+                .min()
+                .unwrap_or(1)
+                .saturating_sub(1)
+        })
     }
 
     /// The balance now, as the panel writes it, or why it could not be read.
@@ -143,8 +159,11 @@ impl Ctx {
 }
 
 /// `rate × quantity / 1000`, unrounded.
+/// Saturates at `Decimal::MAX` (then no budget can hold it).
 pub fn price(rate: Decimal, quantity: u64) -> Decimal {
-    rate * Decimal::from(quantity) / Decimal::from(1000)
+    rate.checked_mul(Decimal::from(quantity))
+        .and_then(|gross| gross.checked_div(Decimal::from(1000)))
+        .unwrap_or(Decimal::MAX)
 }
 
 /// Whether `shown` (a decimal string at the panel's precision) is `exact`

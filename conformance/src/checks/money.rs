@@ -182,8 +182,6 @@ pub async fn validation(ctx: Arc<Ctx>) -> Verdict {
     rejected(&ctx, true).await
 }
 
-/// Places a minimum order on `service`; returns its id, the predicted charge
-/// and the balances around it, or a verdict saying why not.
 /// The quantity of a test order on `service`: its minimum, or more, so that
 /// the charge is at least 100 units in the last decimal the panel shows
 /// (`places`): then one unit of rounding is 1%, and a wrong price shows.
@@ -210,6 +208,9 @@ struct Placed {
     after: Decimal,
 }
 
+/// Places a telling order on `service` (see [`telling_quantity`]); returns
+/// it with its predicted charge and the balances around it, or a verdict
+/// saying why not.
 async fn place(ctx: &Ctx, f: &mut Findings, service: &Service) -> Result<Placed, Verdict> {
     let error = |e: String| Verdict::with(crate::outcome::Outcome::Error, e, Vec::new());
     let before = ctx.balance().await.map_err(error)?;

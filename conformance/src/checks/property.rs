@@ -139,8 +139,7 @@ fn invalid_probe() -> BoxedStrategy<Probe> {
 fn judge_probe(probe: &Probe, known: &BTreeSet<String>, exchange: &Exchange) -> Result<(), String> {
     let answer = match &exchange.answer {
         Ok(answer) => answer,
-        Err(TransportError::Connection(e)) => return Err(format!("transport: {e}")),
-        Err(e) => return Err(format!("transport: {e}")),
+        Err(e) => return Err(format!("{NO_ANSWER}{e}")),
     };
     let Some(value) = &answer.json else {
         return Err(format!(
@@ -235,6 +234,9 @@ fn tolerant(kind: Kind, value: &Value) -> Result<(), String> {
     }
 }
 
+/// How a failure that is the transport's, not the panel's answer, begins.
+const NO_ANSWER: &str = "no answer: ";
+
 fn seed_bytes(seed: u64) -> [u8; 32] {
     let mut bytes = [0u8; 32];
     for (i, chunk) in bytes.chunks_mut(8).enumerate() {
@@ -265,12 +267,20 @@ async fn run(
         let key = worker.client.target().key.clone();
         let strategy = strategy(worker.known_orders.clone());
         let result = runner.run(&strategy, |probe| {
+            // Past the run's deadline no request is sent (the case is
+            // rejected; enough rejections abort the property as an Error).
+            if worker
+                .deadline
+                .is_some_and(|d| std::time::Instant::now() >= d)
+            {
+                return Err(TestCaseError::reject("the run timeout passed"));
+            }
             let exchange = handle.block_on(worker.client.send("POST", probe.fields(&key)));
             judge_probe(&probe, &known, &exchange).map_err(TestCaseError::fail)
         });
         result.map_err(|e| match e {
-            TestError::Fail(reason, probe) => (reason.to_string(), Some(probe)),
-            TestError::Abort(reason) => (reason.to_string(), None),
+            TestError::Fail(reason, probe) => (reason.to_string(), Some(probe), false),
+            TestError::Abort(reason) => (reason.to_string(), None, true),
         })
     })
     .await;
@@ -280,7 +290,8 @@ async fn run(
             "{} cases of {what}, each in the expected class (seed {})",
             ctx.cases, ctx.seed
         )),
-        Ok(Err((reason, probe))) => {
+        Ok(Err((reason, probe, aborted))) => {
+            let reason = reason.replace(['\n', '\r'], " ");
             let request = probe
                 .map(|p| {
                     ctx.client.curl(&Exchange {
@@ -290,7 +301,7 @@ async fn run(
                     })
                 })
                 .unwrap_or_default();
-            let outcome = if reason.contains("transport:") {
+            let outcome = if aborted || reason.starts_with(NO_ANSWER) {
                 Outcome::Error
             } else {
                 Outcome::Fail

@@ -4,4 +4,5 @@ mod cli;
 mod detection;
 mod money;
 mod robustness;
+mod snapshot;
 mod support;

@@ -1,0 +1,299 @@
+//! Snapshots and the drift gate: stable bytes, every visible profile classed
+//! as its class, catalogue edits classed and gated, bad files refused.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::{conformance, conformance_async};
+
+fn snapshot_to(path: &Path, extra: &[&str]) {
+    let file = path.display().to_string();
+    let mut args = vec!["snapshot", "-o", file.as_str(), "--timeout", "2"];
+    args.extend_from_slice(extra);
+    let out = conformance(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn diff_json(old: &Path, new: &Path, extra: &[&str]) -> (i32, Value) {
+    let (old, new) = (old.display().to_string(), new.display().to_string());
+    let mut args = vec!["diff", old.as_str(), new.as_str(), "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = conformance(&args);
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap_or(-1), report)
+}
+
+fn severities(report: &Value) -> Vec<String> {
+    report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["severity"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_same_panel_snapshots_to_the_same_bytes_and_follows_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    snapshot_to(&a, &[]);
+    snapshot_to(&b, &[]);
+    let (first, second) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert!(first == second, "two snapshots of the same panel differ");
+    let schema_text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../schemas/snapshot.schema.json"
+    ))
+    .unwrap();
+    let schema = jsonschema::validator_for(&serde_json::from_str(&schema_text).unwrap()).unwrap();
+    let value: Value = serde_json::from_slice(&first).unwrap();
+    assert!(schema.is_valid(&value), "{value}");
+    assert_eq!(
+        value["statuses"],
+        serde_json::json!(["Canceled", "Completed", "Partial"]),
+        "the seeded orders"
+    );
+    let (code, report) = diff_json(&a, &b, &[]);
+    assert_eq!((code, severities(&report)), (0, Vec::<String>::new()));
+}
+
+#[test]
+fn a_profiles_snapshot_diffs_as_the_profiles_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.json");
+    snapshot_to(&base, &[]);
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/expected/detection-matrix.json"
+    );
+    let matrix: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut wrong = Vec::new();
+    for row in matrix["profiles"].as_array().unwrap() {
+        let profile = row["profile"].as_str().unwrap();
+        let file = dir.path().join(format!("{profile}.json"));
+        snapshot_to(&file, &["--mock-profile", profile]);
+        let (code, report) = diff_json(&base, &file, &[]);
+        let found = severities(&report);
+        let top = ["breaking", "drift", "compatible"]
+            .into_iter()
+            .find(|s| found.iter().any(|f| f == s));
+        let want = if row["snapshot"] == true {
+            row["class"].as_str()
+        } else {
+            None
+        };
+        if top != want {
+            wrong.push(format!(
+                "{profile}: diff says {top:?}, expected {want:?}: {}",
+                report["changes"]
+            ));
+        }
+        let want_code = if top == Some("breaking") { 1 } else { 0 };
+        if code != want_code {
+            wrong.push(format!("{profile}: exit {code}, expected {want_code}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// A snapshot of a mock serving the built-in fixture edited by `edit`.
+async fn edited_snapshot(path: &Path, edit: impl FnOnce(&mut smm_mock::Fixture)) {
+    let mut fixture = smm_mock::Fixture::builtin();
+    edit(&mut fixture);
+    let panel = smm_mock::MockPanel::start(fixture).await.unwrap();
+    let out = conformance_async(vec![
+        "snapshot".into(),
+        "--url".into(),
+        panel.url(),
+        "--key".into(),
+        "test-key".into(),
+        "--order".into(),
+        "23501".into(),
+        "-o".into(),
+        path.display().to_string(),
+    ])
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalogue_edits_are_classed_and_gate_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.json");
+    edited_snapshot(&base, |_| {}).await;
+    let removed = dir.path().join("removed.json");
+    edited_snapshot(&removed, |f| {
+        f.services.retain(|s| s.id != 2);
+    })
+    .await;
+    let pricier = dir.path().join("pricier.json");
+    edited_snapshot(&pricier, |f| {
+        f.services[0].rate_text = "1.08".into();
+        f.services[0].rate = "1.08".parse().unwrap();
+    })
+    .await;
+    let smaller = dir.path().join("smaller.json");
+    edited_snapshot(&smaller, |f| {
+        f.services[0].max = 5000;
+    })
+    .await;
+    let renamed = dir.path().join("renamed.json");
+    edited_snapshot(&renamed, |f| {
+        f.services[0].name = "Followers, renamed".into();
+    })
+    .await;
+
+    let cases: Vec<(&Path, Vec<&str>, i32, &str, &str)> = vec![
+        (&removed, vec![], 1, "breaking", "service 2 removed"),
+        (
+            &pricier,
+            vec![],
+            0,
+            "compatible",
+            "service 1: rate 0.90 → 1.08 (+20%)",
+        ),
+        (
+            &pricier,
+            vec!["--max-rate-increase", "10"],
+            1,
+            "breaking",
+            "service 1: rate 0.90 → 1.08 (+20%)",
+        ),
+        (
+            &pricier,
+            vec!["--max-rate-increase", "25"],
+            0,
+            "compatible",
+            "+20%",
+        ),
+        (
+            &smaller,
+            vec![],
+            1,
+            "breaking",
+            "service 1: max 10000 → 5000",
+        ),
+        (&renamed, vec![], 0, "compatible", "service 1: name"),
+        (
+            &renamed,
+            vec!["--fail-on", "any"],
+            1,
+            "compatible",
+            "service 1: name",
+        ),
+        (
+            &removed,
+            vec!["--fail-on", "none"],
+            0,
+            "breaking",
+            "service 2 removed",
+        ),
+    ];
+    for (new, extra, code, severity, what) in cases {
+        let (got_code, report) = diff_json(&base, new, &extra);
+        let change = report["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["what"].as_str().unwrap().contains(what));
+        let change = change.unwrap_or_else(|| panic!("{what}: not reported in {report}"));
+        assert_eq!(change["severity"], severity, "{what} {extra:?}");
+        assert_eq!(got_code, code, "{what} {extra:?}");
+    }
+    // The human form names the change and shows a unified diff.
+    let out = conformance(&["diff", base.to_str().unwrap(), smaller.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("BREAKING    services   service 1: max 10000 → 5000"),
+        "{text}"
+    );
+    assert!(
+        text.contains("-    \"max\": \"10000\",") && text.contains("+    \"max\": \"5000\","),
+        "{text}"
+    );
+    assert!(
+        text.trim_end()
+            .ends_with("1 breaking, 0 drift, 0 compatible"),
+        "{text}"
+    );
+}
+
+#[test]
+fn malformed_or_foreign_snapshots_are_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.json");
+    snapshot_to(&good, &[]);
+    let cases = [
+        ("not-json.json", "{".to_owned(), "not JSON"),
+        (
+            "report.json",
+            r#"{"version": 1, "checks": []}"#.to_owned(),
+            "not an smm-conformance snapshot",
+        ),
+        (
+            "other.json",
+            r#"{"format": "openapi", "version": 1}"#.to_owned(),
+            "a `openapi` file",
+        ),
+        (
+            "future.json",
+            r#"{"format": "smm-conformance-snapshot", "version": 9}"#.to_owned(),
+            "snapshot version Some(9)",
+        ),
+        (
+            "broken.json",
+            r#"{"format": "smm-conformance-snapshot", "version": 1, "services": 3}"#.to_owned(),
+            "malformed snapshot",
+        ),
+    ];
+    for (name, text, problem) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = conformance(&["diff", good.to_str().unwrap(), path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("{}: ", path.display())) && stderr.contains(problem),
+            "{name}: {stderr}"
+        );
+    }
+    let missing = conformance(&["diff", good.to_str().unwrap(), "/nonexistent/contract.json"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_against_compares_a_stored_snapshot_with_the_live_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    let stored = dir.path().join("contract.json");
+    edited_snapshot(&stored, |_| {}).await;
+    let mut fixture = smm_mock::Fixture::builtin();
+    fixture.services.retain(|s| s.id != 5);
+    let panel = smm_mock::MockPanel::start(fixture).await.unwrap();
+    let out = conformance_async(vec![
+        "diff".into(),
+        "--against".into(),
+        stored.display().to_string(),
+        "--url".into(),
+        panel.url(),
+        "--key".into(),
+        "test-key".into(),
+        "--order".into(),
+        "23501".into(),
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("service 5 removed"), "{text}");
+}
