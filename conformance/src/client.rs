@@ -40,6 +40,13 @@ pub struct Exchange {
     pub answer: Result<Answer, TransportError>,
 }
 
+impl Exchange {
+    /// The answer's JSON body, if there was an answer and it was JSON.
+    pub fn json(&self) -> Option<&Value> {
+        self.answer.as_ref().ok().and_then(|a| a.json.as_ref())
+    }
+}
+
 /// An HTTP answer.
 #[derive(Debug, Clone)]
 pub struct Answer {

@@ -247,12 +247,7 @@ pub async fn connect(options: Options) -> Result<Connected, RunError> {
             let exchange = client
                 .call("status", &[("order", &order.to_string())])
                 .await;
-            let refused = exchange
-                .answer
-                .as_ref()
-                .ok()
-                .and_then(|a| a.json.as_ref())
-                .is_none_or(schema::is_error);
+            let refused = exchange.json().is_none_or(schema::is_error);
             if refused {
                 let answered = exchange
                     .answer
@@ -291,13 +286,7 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
         services_exchange,
         mock: _mock,
     } = connect(options).await?;
-    let services = suite::services_of(
-        services_exchange
-            .answer
-            .as_ref()
-            .ok()
-            .and_then(|a| a.json.as_ref()),
-    );
+    let services = suite::services_of(services_exchange.json());
     let ctx = Arc::new(Ctx {
         client,
         mode: options.mode,

@@ -304,12 +304,7 @@ pub async fn refill_flow(ctx: Arc<Ctx>) -> Verdict {
             .client
             .call("refill", &[("order", &order.to_string())])
             .await;
-        let refused = exchange
-            .answer
-            .as_ref()
-            .ok()
-            .and_then(|a| a.json.as_ref())
-            .is_some_and(schema::is_error);
+        let refused = exchange.json().is_some_and(schema::is_error);
         if refused {
             continue;
         }

@@ -39,13 +39,7 @@ pub async fn transitions(ctx: Arc<Ctx>) -> Verdict {
                         ],
                     )
                     .await;
-                if let Some(id) = exchange
-                    .answer
-                    .as_ref()
-                    .ok()
-                    .and_then(|a| a.json.as_ref())
-                    .and_then(|v| v["order"].as_u64())
-                {
+                if let Some(id) = exchange.json().and_then(|v| v["order"].as_u64()) {
                     orders.push(id);
                 }
             }

@@ -415,12 +415,7 @@ pub async fn refund_partial(ctx: Arc<Ctx>) -> Verdict {
     };
     // The raw answer: a drifted `remains` ("Unknown") reads as 0 once
     // normalised, and nothing can be concluded from it.
-    let raw_remains = exchange
-        .answer
-        .as_ref()
-        .ok()
-        .and_then(|a| a.json.as_ref())
-        .map(|v| v["remains"].clone());
+    let raw_remains = exchange.json().map(|v| v["remains"].clone());
     let Some(remains) = raw_remains.and_then(|r| {
         r.as_u64()
             .or_else(|| r.as_str().and_then(|s| s.parse().ok()))

@@ -109,12 +109,7 @@ async fn probe(ctx: Arc<Ctx>, method: &'static str, accepted: &str, refused: &st
     let key = ctx.client.target().key.clone();
     let fields = vec![("key".into(), key), ("action".into(), "balance".into())];
     let exchange = ctx.client.send(method, fields).await;
-    let answered = exchange
-        .answer
-        .as_ref()
-        .ok()
-        .and_then(|a| a.json.as_ref())
-        .is_some_and(|v| v.get("balance").is_some());
+    let answered = exchange.json().is_some_and(|v| v.get("balance").is_some());
     if answered {
         return Verdict::pass(accepted);
     }
