@@ -384,7 +384,10 @@ fn profile_named(value: &Value) -> Result<Profile, Reply> {
     let profile: Profile = name
         .parse()
         .map_err(|e: String| error(StatusCode::BAD_REQUEST, e))?;
-    if matches!(profile, Profile::ApiV1Path | Profile::TrailingSlashRedirect) {
+    if matches!(
+        profile,
+        Profile::ApiV1Path | Profile::ApiPhpPath | Profile::TrailingSlashRedirect
+    ) {
         return Err(error(
             StatusCode::BAD_REQUEST,
             format!("`{name}` changes paths: switch it on at start (--profile or the fixture)"),

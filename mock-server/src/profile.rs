@@ -91,6 +91,8 @@ pub enum Profile {
     TrailingSlashRedirect,
     /// `api-v1-path`: the API is served at `/api/v1` instead of `/api/v2`
     ApiV1Path,
+    /// `api-php-path`: the API is served at `/api.php` instead of `/api/v2`
+    ApiPhpPath,
     /// `charge-on-error`: a refused order still debits the price of the service's minimum quantity
     ChargeOnError,
     /// `wrong-charge`: orders cost rate × quantity / 100 (ten times the price)
@@ -318,6 +320,13 @@ pub const PROFILES: &[Description] = &[
         class: Class::Breaking,
         simulates: "the API is served at `/api/v1` instead of `/api/v2`",
         seen: "SmartPanel, smmpans.com (D15)",
+    },
+    Description {
+        profile: Profile::ApiPhpPath,
+        name: "api-php-path",
+        class: Class::Breaking,
+        simulates: "the API is served at `/api.php` instead of `/api/v2`",
+        seen: "old panels' API pages and code (D15)",
     },
     Description {
         profile: Profile::ChargeOnError,

@@ -142,11 +142,15 @@ async fn route(
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     let path = req.uri().path();
     let v1 = shared.paths.has(Profile::ApiV1Path);
+    let php = shared.paths.has(Profile::ApiPhpPath);
     let api = if v1 {
         path == "/api/v1" || path == "/api/v1/"
+    } else if php {
+        path == "/api.php"
     } else {
         is_api_path(path)
     };
+
     if api && path.ends_with('/') && shared.paths.has(Profile::TrailingSlashRedirect) {
         let mut response = json(StatusCode::MOVED_PERMANENTLY, Bytes::new());
         let target = HeaderValue::from_str(path.trim_end_matches('/'))
@@ -165,7 +169,13 @@ async fn route(
     let body = format!(
         r#"{{"error":"Not found: {}; the API is POST {}"}}"#,
         path.escape_default(),
-        if v1 { "/api/v1" } else { "/api/v2" }
+        if v1 {
+            "/api/v1"
+        } else if php {
+            "/api.php"
+        } else {
+            "/api/v2"
+        }
     );
     Ok(json(StatusCode::NOT_FOUND, body))
 }

@@ -317,6 +317,15 @@ async fn path_profiles_move_or_redirect_the_api() {
         .status,
         200
     );
+    let php = mock_with(Profile::ApiPhpPath).await;
+    let balance = b"key=test-key&action=balance".to_vec();
+    assert_eq!(
+        php.raw("POST", "/api.php", None, balance.clone())
+            .await
+            .status,
+        200
+    );
+    assert_eq!(php.raw("POST", "/api/v2", None, balance).await.status, 404);
     let redirect = mock_with(Profile::TrailingSlashRedirect).await;
     assert_eq!(
         redirect
