@@ -60,6 +60,8 @@ fn usage_errors_exit_2_with_a_message() {
 
 #[test]
 fn an_unreachable_target_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
     let out = conformance(&[
         "run",
         "--url",
@@ -68,7 +70,16 @@ fn an_unreachable_target_exits_3() {
         "secret-key-123",
         "--timeout",
         "2",
+        "--report-json",
+        report.to_str().unwrap(),
     ]);
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(
+        written["counts"]["errored"],
+        smm_conformance::suite::catalogue().len(),
+        "CI gets a report of errors"
+    );
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
