@@ -36,9 +36,9 @@ pub enum Command {
 }
 
 /// Where a snapshot is taken.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct TargetArgs {
-    /// The panel's API endpoint; without it, the built-in mock runs in-process.
+    /// The panel's API endpoint (for `snapshot`, and `diff --against`); without it, the built-in mock runs in-process.
     #[arg(long)]
     pub url: Option<String>,
     /// The API key (or SMM_API_KEY, or --key-file); never printed, never recorded.
@@ -63,6 +63,9 @@ pub struct TargetArgs {
 
 /// `snapshot`'s options.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Read-only: besides services, balance and status, it sends only requests that cannot change anything (a wrong key, an unknown action, an add for a service that does not exist, refill and cancel of ids that do not exist).\n\nExit codes: 0 written, 2 usage error (or services not a list: a wrong key or path), 3 target unreachable."
+)]
 pub struct SnapshotArgs {
     /// The panel.
     #[command(flatten)]
@@ -119,7 +122,7 @@ pub struct DiffArgs {
 pub enum Format {
     /// Text for people.
     Human,
-    /// The JSON report (schemas/report.schema.json).
+    /// JSON: for `run`, the report of schemas/report.schema.json; for `diff`, the changes.
     Json,
     /// JUnit XML.
     Junit,
@@ -481,8 +484,9 @@ async fn live_snapshot(args: &TargetArgs) -> Result<crate::snapshot::Snapshot, (
     } else {
         connected.options.url.clone().unwrap_or_default()
     };
-    let snapshot =
-        crate::snapshot::take(&connected.client, &target, &connected.options.orders).await;
+    let snapshot = crate::snapshot::take(&connected.client, &target, &connected.options.orders)
+        .await
+        .map_err(|m| (exit_code::USAGE, report::redact(&m, &connected.secrets)))?;
     // Nothing secret may reach the file, even a key a panel echoed.
     let text = report::redact(&snapshot.to_json(), &connected.secrets);
     serde_json::from_str(&text).map_err(|e| (exit_code::UNREACHABLE, e.to_string()))
@@ -518,7 +522,17 @@ pub async fn diff(args: &DiffArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
     let load = |path: &PathBuf| Snapshot::load(path).map_err(|e| e.to_string());
     let pair = match (&args.against, &args.old, &args.new) {
         (Some(stored), _, _) => match load(stored) {
-            Ok(old) => match live_snapshot(&args.target).await {
+            Ok(old) => match live_snapshot(&TargetArgs {
+                // The same orders as the stored snapshot, unless told otherwise.
+                orders: if args.target.orders.is_empty() {
+                    old.orders.clone()
+                } else {
+                    args.target.orders.clone()
+                },
+                ..args.target.clone()
+            })
+            .await
+            {
                 Ok(new) => Ok((old, new, stored.display().to_string(), "live".to_owned())),
                 Err((code, message)) => {
                     let _ = writeln!(err, "smm-conformance: {message}");
@@ -537,6 +551,17 @@ pub async fn diff(args: &DiffArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         }),
         _ => Err("give OLD and NEW snapshots, or --against FILE with --url".into()),
     };
+    if args.against.is_none()
+        && (args.target.url.is_some()
+            || args.target.key.is_some()
+            || args.target.key_file.is_some()
+            || !args.target.orders.is_empty())
+    {
+        return usage(
+            err,
+            "--url, --key and --order go with --against FILE (OLD and NEW are both files)",
+        );
+    }
     let (old, new, old_name, new_name) = match pair {
         Ok(pair) => pair,
         Err(message) => return usage(err, &message),
@@ -581,6 +606,8 @@ pub async fn diff(args: &DiffArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         })(),
         Format::Json => {
             let doc = serde_json::json!({
+                "format": "smm-conformance-diff",
+                "version": 1,
                 "old": old_name, "new": new_name,
                 "counts": {"breaking": breaking, "drift": drift, "compatible": compatible},
                 "changes": changes,

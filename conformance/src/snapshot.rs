@@ -47,6 +47,9 @@ pub struct Snapshot {
     pub errors: BTreeMap<String, String>,
     /// What 101 ids get: `error`, `first-100`, `all` or `other`.
     pub bulk_limit: String,
+    /// The orders whose status was recorded (`--order`); `diff --against`
+    /// asks about the same ones.
+    pub orders: Vec<u64>,
     /// Every content type the answers came with.
     pub content_types: Vec<String>,
 }
@@ -93,15 +96,32 @@ impl Snapshot {
                 ))
             }
         }
-        match value.get("version").and_then(Value::as_u64) {
-            Some(v) if v == u64::from(VERSION) => {}
+        match value.get("version") {
+            Some(v) if v.as_u64() == Some(u64::from(VERSION)) => {}
             other => {
+                let found = other.map_or_else(|| "none".to_owned(), Value::to_string);
                 return Err(error(format!(
-                    "snapshot version {other:?}; this smm-conformance reads version {VERSION}"
-                )))
+                    "snapshot version {found}; this smm-conformance reads version {VERSION}"
+                )));
             }
         }
-        serde_json::from_value(value).map_err(|e| error(format!("malformed snapshot: {e}")))
+        let problems = snapshot_schema_errors(&value);
+        if let Some(first) = problems.first() {
+            return Err(error(format!(
+                "malformed snapshot: {first} (schemas/snapshot.schema.json)"
+            )));
+        }
+        let snapshot: Snapshot =
+            serde_json::from_value(value).map_err(|e| error(format!("malformed snapshot: {e}")))?;
+        let mut ids: Vec<String> = snapshot.services.iter().map(service_id).collect();
+        ids.sort();
+        if let Some(pair) = ids.windows(2).find(|w| w[0] == w[1]) {
+            return Err(error(format!(
+                "malformed snapshot: service {} is listed twice",
+                pair[0]
+            )));
+        }
+        Ok(snapshot)
     }
 
     /// The snapshot as its file holds it: pretty JSON and a final newline.
@@ -109,6 +129,26 @@ impl Snapshot {
         let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
         text.push('\n');
         text
+    }
+}
+
+/// The schema errors of a snapshot file's JSON (empty: valid).
+fn snapshot_schema_errors(value: &Value) -> Vec<String> {
+    let schema: Value = serde_json::from_str(include_str!("../../schemas/snapshot.schema.json"))
+        .unwrap_or(Value::Null);
+    match jsonschema::validator_for(&schema) {
+        Ok(validator) => validator
+            .iter_errors(value)
+            .map(|e| {
+                let at = e.instance_path().to_string();
+                if at.is_empty() {
+                    e.to_string()
+                } else {
+                    format!("{at}: {e}")
+                }
+            })
+            .collect(),
+        Err(e) => vec![format!("the snapshot schema does not compile: {e}")],
     }
 }
 
@@ -189,10 +229,18 @@ fn record_items(
 }
 
 /// Takes a snapshot: read-only requests only (no `add` that could place an
-/// order, no `refill` or `cancel` of a real order).
-pub async fn take(client: &Client, target: &str, orders: &[u64]) -> Snapshot {
+/// order, no `refill` or `cancel` of a real order). A panel whose `services`
+/// is not a list (a wrong key, a wrong path) gets no snapshot: a file that
+/// says "no services" would read as every service removed.
+pub async fn take(client: &Client, target: &str, orders: &[u64]) -> Result<Snapshot, String> {
     let mut shapes = BTreeMap::new();
     let services = json(&client.call("services", &[]).await);
+    if !services.is_array() {
+        let shown: String = services.to_string().chars().take(160).collect();
+        return Err(format!(
+            "`services` did not answer a list ({shown}): check the URL and the key"
+        ));
+    }
     let mut list: Vec<Value> = services.as_array().cloned().unwrap_or_default();
     list.sort_by_key(|s| {
         let id = &s["service"];
@@ -337,7 +385,8 @@ pub async fn take(client: &Client, target: &str, orders: &[u64]) -> Snapshot {
         .collect();
     content_types.sort();
     content_types.dedup();
-    Snapshot {
+    Ok(Snapshot {
+        orders: orders.to_vec(),
         content_types,
         format: FORMAT.to_owned(),
         version: VERSION,
@@ -347,7 +396,7 @@ pub async fn take(client: &Client, target: &str, orders: &[u64]) -> Snapshot {
         statuses,
         errors,
         bulk_limit: bulk_limit.to_owned(),
-    }
+    })
 }
 
 /// How much a change matters.
@@ -568,6 +617,62 @@ pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<C
                     format!("service {id}: {flag} offered"),
                 ),
                 _ => {}
+            }
+        }
+        // Every other difference: a field missing, a type changed, a value
+        // that is no longer a number, any other value changed.
+        let compared = [
+            "service", "name", "category", "type", "rate", "min", "max", "dripfeed", "refill",
+            "cancel",
+        ];
+        for (field, old_value) in was {
+            let Some(new_value) = now.get(field) else {
+                let severity = match field.as_str() {
+                    "dripfeed" | "refill" | "cancel" => Severity::Drift,
+                    "name" | "type" | "category" | "rate" | "min" | "max" => Severity::Breaking,
+                    _ => Severity::Compatible,
+                };
+                push(
+                    "services",
+                    severity,
+                    format!("service {id}: {field} missing"),
+                );
+                continue;
+            };
+            let (old_type, new_type) = (type_name(old_value), type_name(new_value));
+            let numeric = ["rate", "min", "max"].contains(&field.as_str());
+            if old_type != new_type {
+                let severity = if type_drift("services[]", field, old_type, new_type)
+                    && (!numeric || number(new_value).is_some())
+                {
+                    Severity::Drift
+                } else {
+                    Severity::Breaking
+                };
+                push(
+                    "services",
+                    severity,
+                    format!("service {id}: {field} {old_type} → {new_type}"),
+                );
+            } else if numeric
+                && number(old_value).is_some()
+                && number(new_value).is_none_or(|n| n.is_sign_negative())
+            {
+                push(
+                    "services",
+                    Severity::Breaking,
+                    format!(
+                        "service {id}: {field} {} → {} (not a number ≥ 0)",
+                        text(old_value),
+                        text(new_value)
+                    ),
+                );
+            } else if !compared.contains(&field.as_str()) && old_value != new_value {
+                push(
+                    "services",
+                    Severity::Compatible,
+                    format!("service {id}: {field} changed"),
+                );
             }
         }
     }

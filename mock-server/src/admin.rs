@@ -430,6 +430,22 @@ fn add_override(shared: &Shared, body: &Value) -> Reply {
         Err(reply) => return reply,
     };
     let text = |field: &str| body.get(field).and_then(Value::as_str).map(str::to_owned);
+    if let Some(action) = text("action") {
+        if !crate::state::ACTIONS.contains(&action.as_str()) {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("no action is named `{action}`"),
+            );
+        }
+    }
+    if let Some(key) = text("key") {
+        if shared.lock().panel.balance(&key).is_none() {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("no account has key `{key}`"),
+            );
+        }
+    }
     let remaining = match body.get("next") {
         None => None,
         Some(v) => match v.as_u64() {

@@ -85,8 +85,8 @@ fn main() -> ExitCode {
 
     if args.list_profiles {
         for d in PROFILES {
-            println!("{:<26} {:<8} {}", d.name, d.class, d.simulates);
-            println!("{:<26} {:<8} seen: {}", "", "", d.seen);
+            say!("{:<26} {:<8} {}", d.name, d.class, d.simulates);
+            say!("{:<26} {:<8} seen: {}", "", "", d.seen);
         }
         return ExitCode::SUCCESS;
     }

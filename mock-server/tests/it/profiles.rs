@@ -180,6 +180,17 @@ async fn a_profile_can_be_switched_on_for_one_key_one_action_and_the_next_n_requ
     assert!(!html(&send(&BAD_ADD).await), "only the next 2");
     let (_, listed) = mock.admin("GET", "/profiles", None).await;
     assert_eq!(listed["overrides"], serde_json::json!([]));
+    for bad in [
+        serde_json::json!({"profile": "html-errors", "action": "bogus"}),
+        serde_json::json!({"profile": "html-errors", "key": "no-such-key"}),
+        serde_json::json!({"profile": "html-errors", "next": 0}),
+    ] {
+        assert_eq!(
+            mock.admin("POST", "/profiles", Some(bad.clone())).await.0,
+            400,
+            "{bad}"
+        );
+    }
 }
 
 #[tokio::test]
