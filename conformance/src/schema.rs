@@ -102,20 +102,25 @@ fn validators() -> &'static HashMap<Kind, jsonschema::Validator> {
     })
 }
 
+/// The errors of `value` against `validator`, each with where it is.
+pub fn validation_errors(validator: &jsonschema::Validator, value: &Value) -> Vec<String> {
+    validator
+        .iter_errors(value)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            if at.is_empty() {
+                e.to_string()
+            } else {
+                format!("{at}: {e}")
+            }
+        })
+        .collect()
+}
+
 /// The schema errors of `value` as a `kind` (empty: valid).
 pub fn errors(kind: Kind, value: &Value) -> Vec<String> {
     match validators().get(&kind) {
-        Some(v) => v
-            .iter_errors(value)
-            .map(|e| {
-                let at = e.instance_path().to_string();
-                if at.is_empty() {
-                    e.to_string()
-                } else {
-                    format!("{at}: {e}")
-                }
-            })
-            .collect(),
+        Some(v) => validation_errors(v, value),
         None => vec![format!("schema {} did not compile", kind.name())],
     }
 }

@@ -137,17 +137,7 @@ fn snapshot_schema_errors(value: &Value) -> Vec<String> {
     let schema: Value = serde_json::from_str(include_str!("../../schemas/snapshot.schema.json"))
         .unwrap_or(Value::Null);
     match jsonschema::validator_for(&schema) {
-        Ok(validator) => validator
-            .iter_errors(value)
-            .map(|e| {
-                let at = e.instance_path().to_string();
-                if at.is_empty() {
-                    e.to_string()
-                } else {
-                    format!("{at}: {e}")
-                }
-            })
-            .collect(),
+        Ok(validator) => crate::schema::validation_errors(&validator, value),
         Err(e) => vec![format!("the snapshot schema does not compile: {e}")],
     }
 }
