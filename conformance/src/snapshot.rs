@@ -461,17 +461,20 @@ fn type_drift(shape: &str, field: &str, old: &str, new: &str) -> bool {
         || (status_item(shape) && field == "start_count" && only(&["string", "null", "integer"]))
 }
 
+/// The order status enum of CONTRACT §3.
+const STATUSES: [&str; 6] = [
+    "Pending",
+    "In progress",
+    "Processing",
+    "Completed",
+    "Partial",
+    "Canceled",
+];
+
+/// Whether `status` is a drifted spelling of the enum (CONTRACT §6.2).
 fn drift_spelling(status: &str) -> bool {
-    let canon = [
-        "Pending",
-        "In progress",
-        "Processing",
-        "Completed",
-        "Partial",
-        "Canceled",
-    ];
     let lower = status.to_lowercase();
-    canon.iter().any(|c| c.to_lowercase() == lower)
+    STATUSES.iter().any(|c| c.to_lowercase() == lower)
         || ["cancelled", "failed", "active", "refunded", "inprogress"].contains(&lower.as_str())
 }
 
@@ -734,29 +737,10 @@ pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<C
 
     // Status values.
     for status in new.statuses.iter().filter(|s| !old.statuses.contains(s)) {
-        let severity = if drift_spelling(status)
-            && ![
-                "Pending",
-                "In progress",
-                "Processing",
-                "Completed",
-                "Partial",
-                "Canceled",
-            ]
-            .contains(&status.as_str())
-        {
-            Severity::Drift
-        } else if [
-            "Pending",
-            "In progress",
-            "Processing",
-            "Completed",
-            "Partial",
-            "Canceled",
-        ]
-        .contains(&status.as_str())
-        {
+        let severity = if STATUSES.contains(&status.as_str()) {
             Severity::Compatible
+        } else if drift_spelling(status) {
+            Severity::Drift
         } else {
             Severity::Breaking
         };
