@@ -24,7 +24,8 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use rust_decimal::Decimal;
 use smm_mock::request::Fields;
-use smm_mock::{Fixture, MockPanel, Panel, PanelOptions};
+use smm_mock::router::ApiRequest;
+use smm_mock::{Fixture, MockPanel, Panel, PanelOptions, Rules};
 use tokio::net::TcpListener;
 
 struct Options {
@@ -83,8 +84,9 @@ fn memory(orders: u64) {
     let started = Instant::now();
     for i in 0..orders {
         let link = format!("https://instagram.com/user{i}");
-        let answer = panel.handle(&rich_panel_fields(&link));
-        assert!(answer.error.is_none(), "{:?}", answer.error);
+        let request = ApiRequest::new(rich_panel_fields(&link));
+        let reply = panel.handle(&request, Rules::CONTRACT);
+        assert!(reply.error().is_none(), "{:?}", reply.error());
     }
     let elapsed = started.elapsed();
     let after = rss();
@@ -240,8 +242,9 @@ fn main() {
     let ids: Vec<String> = (0..100)
         .map(|i| {
             mock.with_panel(|p| {
-                let answer = p.handle(&rich_panel_fields(&format!("https://x.com/bulk{i}")));
-                let value: serde_json::Value = serde_json::from_slice(&answer.body).expect("json");
+                let request = ApiRequest::new(rich_panel_fields(&format!("https://x.com/bulk{i}")));
+                let body = p.handle(&request, Rules::CONTRACT).to_json();
+                let value: serde_json::Value = serde_json::from_slice(&body).expect("json");
                 value["order"].to_string()
             })
         })

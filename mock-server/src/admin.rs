@@ -23,105 +23,180 @@
 use std::str::FromStr;
 
 use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, StatusCode};
 use rust_decimal::Decimal;
+use serde::Deserialize;
 use serde_json::{json, Value};
+use smm_contract::Action;
 
+use crate::deviations::Override;
 use crate::lifecycle::OrderStatus;
+use crate::money::MAX_BALANCE;
 use crate::profile::{Profile, Profiles};
-use crate::server::{json, read_body, Shared};
-use crate::state::Override;
+use crate::shared::Shared;
+use crate::state::Panel;
 
 /// The most bytes an admin body may have.
-const ADMIN_BODY_LIMIT: usize = 16 * 1024;
+pub const ADMIN_BODY_LIMIT: usize = 16 * 1024;
+
+/// An admin request, read off the socket by [`crate::server`]: the path
+/// under `/__mock` as percent-decoded segments, the decoded query, the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminRequest {
+    /// The method.
+    pub method: Method,
+    /// The path's segments after `/__mock`, percent-decoded, without empty ones.
+    pub segments: Vec<String>,
+    /// The query's parameters, percent-decoded, in order.
+    pub query: Vec<(String, String)>,
+    /// The body (empty for GET and DELETE).
+    pub body: Bytes,
+}
+
+/// Why an admin path or query cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdminReadError {
+    /// A path segment is not UTF-8 once decoded.
+    #[error("the path is not UTF-8 once percent-decoded")]
+    Path,
+    /// A query parameter came twice.
+    #[error("query parameter `{0}` is given twice")]
+    Repeated(String),
+}
+
+impl AdminRequest {
+    /// An admin request for `path` (which starts with `/__mock`) and `query`.
+    pub fn new(
+        method: Method,
+        path: &str,
+        query: Option<&str>,
+        body: Bytes,
+    ) -> Result<AdminRequest, AdminReadError> {
+        let segments = path
+            .trim_start_matches("/__mock")
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8()
+                    .map(|d| d.into_owned())
+                    .map_err(|_| AdminReadError::Path)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut params: Vec<(String, String)> = Vec::new();
+        for (name, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            if params.iter().any(|(n, _)| *n == name) {
+                return Err(AdminReadError::Repeated(name.into_owned()));
+            }
+            params.push((name.into_owned(), value.into_owned()));
+        }
+        Ok(AdminRequest {
+            method,
+            segments,
+            query: params,
+            body,
+        })
+    }
+
+    fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as `T`, an empty body as `{}`; refused with `usage` and why.
+    fn body<T: for<'de> Deserialize<'de>>(&self, usage: &str) -> Result<T, Reply> {
+        let text: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &self.body
+        };
+        serde_json::from_slice(text).map_err(|e| {
+            error(
+                StatusCode::BAD_REQUEST,
+                format!("body must be {usage}: {e}"),
+            )
+        })
+    }
+}
 
 /// An admin answer: a status and a JSON value.
-type Reply = (StatusCode, Value);
+pub type Reply = (StatusCode, Value);
 
 fn error(status: StatusCode, message: impl Into<String>) -> Reply {
     (status, json!({ "error": message.into() }))
 }
 
+/// `POST /__mock/clock/advance`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    ticks: Option<u64>,
+}
+
+/// `PUT /__mock/accounts/{key}/balance`: a decimal string or number.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetBalance {
+    balance: Amount,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Amount {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+/// `POST /__mock/orders/{id}/status`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Force {
+    status: OrderStatus,
+    delivered: Option<u8>,
+}
+
+/// `PUT /__mock/profiles`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetProfiles {
+    profiles: Vec<String>,
+}
+
+/// `POST /__mock/profiles`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddOverride {
+    profile: String,
+    key: Option<String>,
+    action: Option<Action>,
+    next: Option<u32>,
+}
+
 /// Answers one admin request.
-pub async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let method = req.method().clone();
-    let path = req.uri().path().trim_end_matches('/').to_owned();
-    let query = req.uri().query().unwrap_or("").to_owned();
-    let body = if method == Method::POST || method == Method::PUT {
-        match read_body(req, ADMIN_BODY_LIMIT).await {
-            Ok(body) => body,
-            Err(e) => return respond(error(StatusCode::BAD_REQUEST, e.to_string())),
-        }
-    } else {
-        Bytes::new()
-    };
-    let segments: Vec<&str> = path
-        .trim_start_matches("/__mock")
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
-    let reply = dispatch(shared, &method, &segments, &query, &body);
-    tracing::info!(target: "smm_mock::admin", "{method} {path} -> {}", reply.0.as_u16());
-    respond(reply)
-}
-
-fn respond((status, value): Reply) -> Response<Full<Bytes>> {
-    let mut body = serde_json::to_vec_pretty(&value).unwrap_or_default();
-    body.push(b'\n');
-    json(status, body)
-}
-
-fn dispatch(
-    shared: &Shared,
-    method: &Method,
-    segments: &[&str],
-    query: &str,
-    body: &[u8],
-) -> Reply {
-    let params = crate::request::Fields::from_pairs(
-        query
-            .split('&')
-            .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
-            .filter(|(k, _)| !k.is_empty()),
-    )
-    .unwrap_or_default();
-    let body: Value = if body.iter().all(u8::is_ascii_whitespace) {
-        json!({})
-    } else {
-        match serde_json::from_slice(body) {
-            Ok(v) => v,
-            Err(e) => return error(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")),
-        }
-    };
+pub fn handle(shared: &Shared, request: &AdminRequest) -> Reply {
+    let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
+    let method = &request.method;
     let method_not_allowed = || error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here");
-    match (segments, method) {
+    match (segments.as_slice(), method) {
         ([], &Method::GET) => index(shared),
         (["reset"], &Method::POST) => {
-            let mut state = shared.lock();
-            state.panel.reset();
-            state.journal.clear();
+            shared.lock().reset();
             (StatusCode::OK, json!({ "reset": true }))
         }
         (["clock"], &Method::GET) => clock(shared),
         (["clock", "advance"], &Method::POST) => {
-            if body
-                .as_object()
-                .is_none_or(|o| o.keys().any(|k| k != "ticks"))
-            {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    r#"body must be {"ticks": N} (or empty for 1)"#,
-                );
-            }
-            let ticks = match body.get("ticks") {
-                None => Some(1),
-                Some(v) => v.as_u64(),
+            let advance: Advance = match request.body(r#"{"ticks": N} (or empty for 1)"#) {
+                Ok(advance) => advance,
+                Err(reply) => return reply,
             };
-            match ticks {
-                Some(n) if n <= 1_000_000 => {
-                    shared.lock().panel.advance_clock(n);
+            match advance.ticks.unwrap_or(1) {
+                n if n <= 1_000_000 => {
+                    let mut state = shared.lock();
+                    let rules = state.deviations.profiles().rules();
+                    state.panel.advance_clock(n, rules);
+                    drop(state);
                     clock(shared)
                 }
                 _ => error(
@@ -133,7 +208,7 @@ fn dispatch(
         (["journal"], &Method::GET) => {
             let state = shared.lock();
             let journal = &state.journal;
-            let limit = match params.get("limit").map(str::parse::<usize>) {
+            let limit = match request.param("limit").map(str::parse::<usize>) {
                 None => journal.capacity(),
                 Some(Ok(limit)) => limit,
                 Some(Err(_)) => {
@@ -167,78 +242,19 @@ fn dispatch(
             }
         }
         (["accounts", key, "balance"], &Method::PUT | &Method::POST) => {
-            let Some(balance) = body
-                .get("balance")
-                .and_then(|v| {
-                    v.as_str()
-                        .map(str::to_owned)
-                        .or_else(|| v.as_number().map(|n| n.to_string()))
-                })
-                .and_then(|s| Decimal::from_str(&s).ok())
-                .filter(|b| *b >= Decimal::ZERO)
-            else {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    r#"body must be {"balance": "<decimal ≥ 0>"}"#,
-                );
-            };
-            let mut state = shared.lock();
-            let panel = &mut state.panel;
-            let precision = panel.fixture().precision.decimals();
-            if balance > Decimal::from(crate::state::MAX_BALANCE) {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    format!("a balance is at most {}", crate::state::MAX_BALANCE),
-                );
-            }
-            if balance.scale() > precision {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    format!("the panel keeps {precision} decimals; {balance} has more"),
-                );
-            }
-            if panel.set_balance(key, balance) {
-                (StatusCode::OK, account(panel, key))
-            } else {
-                error(StatusCode::NOT_FOUND, format!("no account has key `{key}`"))
-            }
+            set_balance(shared, key, request)
         }
-        (["orders"], &Method::GET) => {
-            let state = shared.lock();
-            let panel = &state.panel;
-            let limit = match params.get("limit").map(str::parse::<usize>) {
-                None => 100,
-                Some(Ok(limit)) => limit,
-                Some(Err(_)) => {
-                    return error(StatusCode::BAD_REQUEST, "limit must be a number ≥ 0")
-                }
-            };
-            let after = match params.get("after").map(str::parse::<u64>) {
-                None => 0,
-                Some(Ok(after)) => after,
-                Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "after must be an order id"),
-            };
-            let key = params.get("key");
-            let first = panel.fixture().first_order_id;
-            let start = after.saturating_add(1).max(first);
-            let orders: Vec<Value> = (start..first + panel.orders().len() as u64)
-                .filter_map(|id| panel.order_view(id))
-                .filter(|o| key.is_none_or(|k| o.key == k))
-                .take(limit)
-                .map(|o| serde_json::to_value(o).unwrap_or(Value::Null))
-                .collect();
-            (StatusCode::OK, Value::Array(orders))
-        }
+        (["orders"], &Method::GET) => orders(shared, request),
         (["orders", id], &Method::GET) => match order(shared, id) {
             Ok(view) => (StatusCode::OK, view),
             Err(reply) => reply,
         },
-        (["orders", id, "status"], &Method::POST) => force(shared, id, &body),
+        (["orders", id, "status"], &Method::POST) => force(shared, id, request),
         (["profiles"], &Method::GET) => profiles(shared),
-        (["profiles"], &Method::PUT) => set_profiles(shared, &body),
-        (["profiles"], &Method::POST) => add_override(shared, &body),
+        (["profiles"], &Method::PUT) => set_profiles(shared, request),
+        (["profiles"], &Method::POST) => add_override(shared, request),
         (["profiles"], &Method::DELETE) => {
-            shared.lock().panel.clear_overrides();
+            shared.lock().deviations.clear_overrides();
             profiles(shared)
         }
         ([] | ["reset"] | ["clock"] | ["clock", "advance"] | ["journal"] | ["accounts"], _)
@@ -288,7 +304,7 @@ fn clock(shared: &Shared) -> Reply {
     )
 }
 
-fn account(panel: &crate::state::Panel, key: &str) -> Value {
+fn account(panel: &Panel, key: &str) -> Value {
     let fixture = panel.fixture();
     let Some(index) = fixture.accounts.iter().position(|a| a.key == key) else {
         return Value::Null;
@@ -307,56 +323,115 @@ fn account(panel: &crate::state::Panel, key: &str) -> Value {
     })
 }
 
-fn order(shared: &Shared, id: &str) -> Result<Value, Reply> {
-    let id: u64 = id.parse().map_err(|_| {
+fn set_balance(shared: &Shared, key: &str, request: &AdminRequest) -> Reply {
+    const USAGE: &str = r#"{"balance": "<decimal ≥ 0>"}"#;
+    let body: SetBalance = match request.body(USAGE) {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    let text = match body.balance {
+        Amount::Text(text) => text,
+        Amount::Number(n) => n.to_string(),
+    };
+    let Some(balance) = Decimal::from_str(&text)
+        .ok()
+        .filter(|b| *b >= Decimal::ZERO)
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("body must be {USAGE}: `{text}` is not one"),
+        );
+    };
+    let mut state = shared.lock();
+    let panel = &mut state.panel;
+    let precision = panel.fixture().precision.decimals();
+    if balance > Decimal::from(MAX_BALANCE) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("a balance is at most {MAX_BALANCE}"),
+        );
+    }
+    if balance.scale() > precision {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("the panel keeps {precision} decimals; {balance} has more"),
+        );
+    }
+    if panel.set_balance(key, balance) {
+        (StatusCode::OK, account(panel, key))
+    } else {
+        error(StatusCode::NOT_FOUND, format!("no account has key `{key}`"))
+    }
+}
+
+fn orders(shared: &Shared, request: &AdminRequest) -> Reply {
+    let limit = match request.param("limit").map(str::parse::<usize>) {
+        None => 100,
+        Some(Ok(limit)) => limit,
+        Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "limit must be a number ≥ 0"),
+    };
+    let after = match request.param("after").map(str::parse::<u64>) {
+        None => 0,
+        Some(Ok(after)) => after,
+        Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "after must be an order id"),
+    };
+    let key = request.param("key");
+    let state = shared.lock();
+    let panel = &state.panel;
+    let first = panel.fixture().first_order_id;
+    let start = after.saturating_add(1).max(first);
+    let orders: Vec<Value> = (start..first + panel.orders().len() as u64)
+        .filter_map(|id| panel.order_view(id))
+        .filter(|o| key.is_none_or(|k| o.key == k))
+        .take(limit)
+        .map(|o| serde_json::to_value(o).unwrap_or(Value::Null))
+        .collect();
+    (StatusCode::OK, Value::Array(orders))
+}
+
+fn order_id(id: &str) -> Result<u64, Reply> {
+    id.parse().map_err(|_| {
         error(
             StatusCode::BAD_REQUEST,
             format!("`{id}` is not an order id"),
         )
-    })?;
+    })
+}
+
+fn order(shared: &Shared, id: &str) -> Result<Value, Reply> {
+    let id = order_id(id)?;
     let state = shared.lock();
-    let panel = &state.panel;
-    let view = panel
+    let view = state
+        .panel
         .order_view(id)
         .ok_or_else(|| error(StatusCode::NOT_FOUND, format!("no order {id}")))?;
     Ok(serde_json::to_value(view).unwrap_or(Value::Null))
 }
 
-fn force(shared: &Shared, id: &str, body: &Value) -> Reply {
-    let Ok(id) = id.parse::<u64>() else {
+fn force(shared: &Shared, id: &str, request: &AdminRequest) -> Reply {
+    let id = match order_id(id) {
+        Ok(id) => id,
+        Err(reply) => return reply,
+    };
+    let body: Force = match request.body(
+        r#"{"status": "<Pending|In progress|Processing|Completed|Partial|Canceled>", "delivered": <0-100>}"#,
+    ) {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    if body.delivered.is_some_and(|d| d > 100) {
         return error(
             StatusCode::BAD_REQUEST,
-            format!("`{id}` is not an order id"),
+            "delivered is a percent from 0 to 100",
         );
-    };
-    let Some(status) = body
-        .get("status")
-        .and_then(Value::as_str)
-        .and_then(OrderStatus::parse)
-    else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            r#"body must be {"status": "<Pending|In progress|Processing|Completed|Partial|Canceled>", "delivered": <0-100>}"#,
-        );
-    };
-    let delivered = match body.get("delivered") {
-        Some(v) => match v.as_u64() {
-            Some(d) if d <= 100 => Some(d as u8),
-            _ => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "delivered is a percent from 0 to 100",
-                )
-            }
-        },
-        None => None,
-    };
+    }
     let mut state = shared.lock();
+    let rules = state.deviations.profiles().rules();
     let panel = &mut state.panel;
     if panel.order_view(id).is_none() {
         return error(StatusCode::NOT_FOUND, format!("no order {id}"));
     }
-    match panel.force_status(id, status, delivered) {
+    match panel.force_status(id, body.status, body.delivered, rules) {
         Ok(()) => {
             let view = panel.order_view(id);
             (
@@ -370,17 +445,16 @@ fn force(shared: &Shared, id: &str, body: &Value) -> Reply {
 
 fn profiles(shared: &Shared) -> Reply {
     let state = shared.lock();
-    let panel = &state.panel;
-    let on: Vec<&str> = panel.profiles().iter().map(Profile::name).collect();
+    let deviations = &state.deviations;
+    let on: Vec<&str> = deviations.profiles().iter().map(Profile::name).collect();
     let paths: Vec<&str> = shared.paths.iter().map(Profile::name).collect();
     (
         StatusCode::OK,
-        json!({ "profiles": on, "paths": paths, "overrides": panel.overrides() }),
+        json!({ "profiles": on, "paths": paths, "overrides": deviations.overrides() }),
     )
 }
 
-fn profile_named(value: &Value) -> Result<Profile, Reply> {
-    let name = value.as_str().unwrap_or_default();
+fn profile_named(name: &str) -> Result<Profile, Reply> {
     let profile: Profile = name
         .parse()
         .map_err(|e: String| error(StatusCode::BAD_REQUEST, e))?;
@@ -396,73 +470,52 @@ fn profile_named(value: &Value) -> Result<Profile, Reply> {
     Ok(profile)
 }
 
-fn set_profiles(shared: &Shared, body: &Value) -> Reply {
-    let Some(list) = body.get("profiles").and_then(Value::as_array) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            r#"body must be {"profiles": ["name", …]}"#,
-        );
+fn set_profiles(shared: &Shared, request: &AdminRequest) -> Reply {
+    let body: SetProfiles = match request.body(r#"{"profiles": ["name", …]}"#) {
+        Ok(body) => body,
+        Err(reply) => return reply,
     };
     let mut set = Profiles::NONE;
-    for value in list {
-        match profile_named(value) {
+    for name in &body.profiles {
+        match profile_named(name) {
             Ok(profile) => set = set.with(profile),
             Err(reply) => return reply,
         }
     }
-    shared.lock().panel.set_profiles(set);
+    shared.lock().deviations.set_profiles(set);
     profiles(shared)
 }
 
-fn add_override(shared: &Shared, body: &Value) -> Reply {
-    let allowed = ["profile", "key", "action", "next"];
-    if body
-        .as_object()
-        .is_none_or(|o| o.keys().any(|k| !allowed.contains(&k.as_str())))
-    {
-        return error(
-            StatusCode::BAD_REQUEST,
-            r#"body must be {"profile": "name", "key": "…", "action": "…", "next": N} (key, action, next optional)"#,
-        );
-    }
-    let profile = match profile_named(&body["profile"]) {
+fn add_override(shared: &Shared, request: &AdminRequest) -> Reply {
+    let body: AddOverride = match request.body(
+        r#"{"profile": "name", "key": "…", "action": "…", "next": N} (key, action, next optional)"#,
+    ) {
+        Ok(body) => body,
+        Err(reply) => return reply,
+    };
+    let profile = match profile_named(&body.profile) {
         Ok(profile) => profile,
         Err(reply) => return reply,
     };
-    let text = |field: &str| body.get(field).and_then(Value::as_str).map(str::to_owned);
-    if let Some(action) = text("action") {
-        if !crate::state::ACTIONS.contains(&action.as_str()) {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("no action is named `{action}`"),
-            );
-        }
-    }
-    if let Some(key) = text("key") {
-        if shared.lock().panel.balance(&key).is_none() {
+    if let Some(key) = &body.key {
+        if shared.lock().panel.balance(key).is_none() {
             return error(
                 StatusCode::BAD_REQUEST,
                 format!("no account has key `{key}`"),
             );
         }
     }
-    let remaining = match body.get("next") {
-        None => None,
-        Some(v) => match v.as_u64() {
-            Some(n) if n >= 1 && n <= u64::from(u32::MAX) => Some(n as u32),
-            _ => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "next must be a number of requests ≥ 1",
-                )
-            }
-        },
-    };
-    shared.lock().panel.add_override(Override {
+    if body.next == Some(0) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "next must be a number of requests ≥ 1",
+        );
+    }
+    shared.lock().deviations.add_override(Override {
         profile,
-        key: text("key"),
-        action: text("action"),
-        remaining,
+        key: body.key,
+        action: body.action,
+        remaining: body.next,
     });
     profiles(shared)
 }

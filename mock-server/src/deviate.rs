@@ -1,26 +1,30 @@
-//! How the deviation profiles change an answer. The panel's logic stays
-//! conforming (but for the semantic profiles, which live in [`crate::state`]);
-//! this layer reshapes what it answers, or answers something else instead.
-//! Nothing here runs unless a profile is on.
+//! What the deviation profiles do to an answer: the panel's logic stays
+//! conforming (the semantic profiles become [`crate::rules::Rules`]); this
+//! layer answers something else instead ([`instead`]), or turns the panel's
+//! typed reply into the drifted or broken answer ([`answer`]). Nothing here
+//! runs unless a profile is on.
 
 use serde_json::{Map, Value};
+use smm_contract::drift::{self, Form, Literal, Shape};
+use smm_contract::{Action, OrderStatus, OrderStatusDrift, RefillStatus, RefillStatusDrift};
 
+use crate::deviations::Active;
+use crate::error::ApiError;
 use crate::profile::{Profile, Profiles};
-use crate::request::Fields;
-use crate::state::{Answer, Delivery};
+use crate::reply::{Answer, Delivery, Reply};
+use crate::router::ApiRequest;
 
 /// The page a CDN shows when the origin fails.
 const CLOUDFLARE_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>Just a moment...</title></head>\n<body><h1>Error 503: the origin web server is not answering</h1>\n<p>Cloudflare Ray ID: 0000000000000000</p></body></html>\n";
 
+const HTML: &str = "text/html; charset=UTF-8";
+
 fn html(status: u16) -> Answer {
     Answer {
-        body: CLOUDFLARE_PAGE
-            .replace("503", &status.to_string())
-            .into_bytes(),
-        action: None,
+        body: CLOUDFLARE_PAGE.replace("503", &status.to_string()).into(),
         error: Some(format!("HTML {status} (profile)")),
         http_status: status,
-        content_type: "text/html; charset=UTF-8",
+        content_type: HTML,
         delivery: Delivery::Now,
         retry_after: None,
     }
@@ -28,182 +32,249 @@ fn html(status: u16) -> Answer {
 
 /// An answer that replaces the panel's, decided before the request is
 /// handled (so it changes nothing): rate limits, origin failures, stuck
-/// workers, dropped connections. `draw` is a seeded hash of the action and
-/// its ordinal, so the same requests get the same faults.
-pub fn instead(
-    active: Profiles,
-    action: Option<&'static str>,
-    draw: u64,
-    ordinal: u64,
-) -> Option<Answer> {
-    if active.has(Profile::RateLimit429) && ordinal % 5 == 0 {
+/// workers, dropped connections. The draw is seeded (see
+/// [`crate::deviations`]), so the same requests get the same faults.
+pub fn instead(active: &Active, action: Option<Action>) -> Option<Answer> {
+    let profiles = active.profiles;
+    if profiles.has(Profile::RateLimit429) && active.ordinal % 5 == 0 {
         return Some(Answer {
-            body: br#"{"error":"Too many requests"}"#.to_vec(),
-            action,
-            error: Some("Too many requests (profile)".into()),
             http_status: 429,
-            content_type: "application/json",
-            delivery: Delivery::Now,
             retry_after: Some(1),
+            ..Answer::json(
+                &br#"{"error":"Too many requests"}"#[..],
+                Some("Too many requests (profile)".into()),
+            )
         });
     }
-    if active.has(Profile::Random5xx) && draw % 10 == 0 {
+    if profiles.has(Profile::Random5xx) && active.draw % 10 == 0 {
         return Some(html(502));
     }
     let held = |delivery| {
         Some(Answer {
-            body: Vec::new(),
-            action,
-            error: Some("no answer (profile)".into()),
-            http_status: 200,
-            content_type: "application/json",
             delivery,
-            retry_after: None,
+            ..Answer::json(bytes::Bytes::new(), Some("no answer (profile)".into()))
         })
     };
     match action {
-        Some("refill_status") if active.has(Profile::Hang) => held(Delivery::Never),
-        Some("cancel") if active.has(Profile::ConnectionReset) => held(Delivery::Reset),
+        Some(Action::RefillStatus) if profiles.has(Profile::Hang) => held(Delivery::Never),
+        Some(Action::Cancel) if profiles.has(Profile::ConnectionReset) => held(Delivery::Reset),
         _ => None,
     }
 }
 
-/// Reshapes the panel's answer as the profiles say.
-pub fn reshape(
-    active: Profiles,
-    fields: &Fields,
-    action: Option<&'static str>,
-    answer: &mut Answer,
-) {
-    let bulk = fields.get("orders").is_some() || fields.get("refills").is_some();
-    if answer.error.is_some() && active.has(Profile::HtmlErrors) {
-        *answer = html(503);
-        return;
+/// The answer to `request`: the panel's `reply` as the profiles reshape it.
+pub fn answer(profiles: Profiles, request: &ApiRequest, reply: Reply<'_>) -> Answer {
+    if profiles.is_empty() {
+        return Answer::of(&reply);
     }
-    if answer.error.is_none() {
-        if let Ok(mut value) = serde_json::from_slice::<Value>(&answer.body) {
-            if json_shape(active, action, bulk, &mut value) {
-                answer.body = serde_json::to_vec(&value).unwrap_or_default();
-            }
+    let mut answer = match reply.error() {
+        Some(_) if profiles.has(Profile::HtmlErrors) => return html(503),
+        Some(e) => Answer {
+            http_status: http_status(profiles, e),
+            ..Answer::of(&reply)
+        },
+        None if reshapes(profiles) => {
+            let mut value = reply.to_value();
+            reshape(profiles, request, &mut value);
+            Answer::json(serde_json::to_vec(&value).unwrap_or_default(), None)
         }
-        if bulk && active.has(Profile::TruncatedJson) {
-            let half = answer.body.len() / 2;
-            answer.body.truncate(half);
-        }
+        None => Answer::of(&reply),
+    };
+    if answer.error.is_none() && request.is_bulk() && profiles.has(Profile::TruncatedJson) {
+        let half = answer.body.len() / 2;
+        answer.body.truncate(half);
     }
-    if active.has(Profile::WrongContentType) {
-        answer.content_type = "text/html; charset=UTF-8";
+    if profiles.has(Profile::WrongContentType) {
+        answer.content_type = HTML;
     }
-    if active.has(Profile::Slow) {
+    if profiles.has(Profile::Slow) {
         answer.delivery = Delivery::After(300);
+    }
+    answer
+}
+
+/// The HTTP status of an error answer: 200, or a 4xx under `http-4xx-errors`.
+fn http_status(profiles: Profiles, e: &ApiError) -> u16 {
+    if !profiles.has(Profile::Http4xxErrors) {
+        return 200;
+    }
+    match e {
+        ApiError::InvalidKey => 401,
+        ApiError::NotEnoughFunds => 402,
+        _ => 400,
     }
 }
 
-fn to_number(value: &mut Value) {
-    if let Some(n) = value
-        .as_str()
-        .and_then(|s| s.parse::<serde_json::Number>().ok())
-    {
-        *value = Value::Number(n);
+/// The profiles that change the JSON of a successful answer.
+const SHAPING: [Profile; 16] = [
+    Profile::StringIds,
+    Profile::NumericFields,
+    Profile::NullStartCount,
+    Profile::EmptyStartCount,
+    Profile::RemainsUnknown,
+    Profile::StatusCase,
+    Profile::StatusLowercase,
+    Profile::CancelledSpelling,
+    Profile::ExtraStatusValues,
+    Profile::MissingCurrency,
+    Profile::MissingServiceFlags,
+    Profile::SuccessEnvelope,
+    Profile::RefillInt,
+    Profile::BareStringBulkErrors,
+    Profile::BulkAsList,
+    Profile::CancelKeyedObject,
+];
+
+fn reshapes(profiles: Profiles) -> bool {
+    SHAPING.iter().any(|p| profiles.has(*p))
+}
+
+/// Writes the rows of the contract's drift table that the profiles switch
+/// on into `object`, a `shape`.
+fn field_drift(profiles: Profiles, shape: Shape, object: &mut Map<String, Value>) {
+    for profile in profiles.iter() {
+        for &(on, form) in profile.field_drifts() {
+            if on != shape {
+                continue;
+            }
+            for row in drift::of(shape).filter(|d| d.form == form) {
+                write_form(object, row.field, form, row.literal);
+            }
+        }
+    }
+}
+
+/// Writes `field` of `object` in `form` (CONTRACT §6).
+fn write_form(object: &mut Map<String, Value>, field: &str, form: Form, literal: Option<Literal>) {
+    match form {
+        Form::Number | Form::Integer => {
+            if let Some(v) = object.get_mut(field) {
+                if let Some(n) = v
+                    .as_str()
+                    .and_then(|s| s.parse::<serde_json::Number>().ok())
+                {
+                    *v = Value::Number(n);
+                }
+            }
+        }
+        Form::DigitString => {
+            if let Some(v) = object.get_mut(field) {
+                if v.is_number() {
+                    *v = Value::String(v.to_string());
+                }
+            }
+        }
+        Form::Null => {
+            object.insert(field.into(), Value::Null);
+        }
+        Form::Empty => {
+            object.insert(field.into(), "".into());
+        }
+        Form::Unknown => {
+            object.insert(field.into(), drift::UNKNOWN.into());
+        }
+        Form::Missing => {
+            object.remove(field);
+        }
+        Form::Extra => {
+            let value = match literal {
+                Some(Literal::Text(text)) => Value::from(text),
+                Some(Literal::Bool(b)) => Value::Bool(b),
+                None => Value::Null,
+            };
+            let mut first = Map::new();
+            first.insert(field.into(), value);
+            first.extend(std::mem::take(object));
+            *object = first;
+        }
+    }
+}
+
+/// How the profiles spell an order status.
+fn order_status(profiles: Profiles, status: &str) -> Option<String> {
+    let mut text = status.to_owned();
+    let canonical = OrderStatus::parse(status)?;
+    // Each spelling replaces the enum's; a status another profile already
+    // respelled stays as it is.
+    let mut respell = |on: bool, drift: OrderStatusDrift| {
+        if on && drift.stands_for() == canonical && text == canonical.as_str() {
+            text = drift.text().to_owned();
+        }
+    };
+    respell(
+        profiles.has(Profile::StatusCase),
+        OrderStatusDrift::TitleCase,
+    );
+    respell(
+        profiles.has(Profile::CancelledSpelling),
+        OrderStatusDrift::DoubleL,
+    );
+    respell(
+        profiles.has(Profile::ExtraStatusValues),
+        OrderStatusDrift::Refunded,
+    );
+    respell(
+        profiles.has(Profile::ExtraStatusValues),
+        OrderStatusDrift::Failed,
+    );
+    if profiles.has(Profile::StatusLowercase) {
+        text = text.to_lowercase();
+    }
+    Some(text)
+}
+
+/// How the profiles spell a refill status.
+fn refill_status(profiles: Profiles, status: &str) -> Option<String> {
+    let mut text = status.to_owned();
+    let canonical = RefillStatus::parse(status)?;
+    let double_l = RefillStatusDrift::DoubleL;
+    if profiles.has(Profile::CancelledSpelling) && double_l.stands_for() == canonical {
+        text = double_l.text().to_owned();
+    }
+    if profiles.has(Profile::StatusLowercase) {
+        text = text.to_lowercase();
+    }
+    Some(text)
+}
+
+fn respell(object: &mut Map<String, Value>, spell: impl Fn(&str) -> Option<String>) {
+    if let Some(Value::String(status)) = object.get_mut("status") {
+        if let Some(text) = spell(status) {
+            *status = text;
+        }
     }
 }
 
 /// Reshapes one order status object.
-fn status_object(active: Profiles, o: &mut Map<String, Value>) {
-    if active.has(Profile::NumericFields) {
-        for field in ["charge", "remains"] {
-            if let Some(v) = o.get_mut(field) {
-                to_number(v);
-            }
-        }
-    }
-    if active.has(Profile::NullStartCount) {
-        o.insert("start_count".into(), Value::Null);
-    }
-    if active.has(Profile::EmptyStartCount) {
-        o.insert("start_count".into(), "".into());
-    }
-    if active.has(Profile::RemainsUnknown) {
-        o.insert("remains".into(), "Unknown".into());
-    }
-    if active.has(Profile::MissingCurrency) {
-        o.remove("currency");
-    }
-    if let Some(Value::String(status)) = o.get_mut("status") {
-        order_status(active, status);
-    }
+fn status_object(profiles: Profiles, object: &mut Map<String, Value>) {
+    field_drift(profiles, Shape::Status, object);
+    respell(object, |s| order_status(profiles, s));
 }
 
-fn order_status(active: Profiles, status: &mut String) {
-    if active.has(Profile::StatusCase) && status == "In progress" {
-        *status = "In Progress".into();
-    }
-    if active.has(Profile::CancelledSpelling) && status == "Canceled" {
-        *status = "Cancelled".into();
-    }
-    if active.has(Profile::ExtraStatusValues) {
-        match status.as_str() {
-            "Canceled" => *status = "Refunded".into(),
-            "Partial" => *status = "Failed".into(),
-            _ => {}
-        }
-    }
-    if active.has(Profile::StatusLowercase) {
-        *status = status.to_lowercase();
-    }
-}
-
-fn refill_status(active: Profiles, status: &mut Value) {
-    if let Value::String(s) = status {
-        if active.has(Profile::CancelledSpelling) && s == "Rejected" {
-            *s = "Cancelled".into();
-        }
-        if active.has(Profile::StatusLowercase) {
-            *s = s.to_lowercase();
-        }
-    }
-}
-
-/// Applies the JSON-shape profiles; true if anything changed.
-fn json_shape(active: Profiles, action: Option<&str>, bulk: bool, value: &mut Value) -> bool {
-    let before = value.clone();
-    match (action, bulk, &mut *value) {
-        (Some("services"), _, Value::Array(items)) => {
+/// Applies the profiles that change the JSON of a successful answer.
+fn reshape(profiles: Profiles, request: &ApiRequest, value: &mut Value) {
+    let bulk = request.is_bulk();
+    match (request.action(), bulk, &mut *value) {
+        (Some(Action::Services), _, Value::Array(items)) => {
             for item in items.iter_mut().filter_map(Value::as_object_mut) {
-                if active.has(Profile::StringIds) {
-                    if let Some(id) = item.get("service").map(|v| v.to_string()) {
-                        item.insert("service".into(), Value::String(id));
-                    }
-                }
-                if active.has(Profile::NumericFields) {
-                    for field in ["rate", "min", "max"] {
-                        if let Some(v) = item.get_mut(field) {
-                            to_number(v);
-                        }
-                    }
-                }
-                if active.has(Profile::MissingServiceFlags) {
-                    for flag in ["dripfeed", "refill", "cancel"] {
-                        item.remove(flag);
-                    }
-                }
+                field_drift(profiles, Shape::Service, item);
             }
         }
-        (Some("status"), false, Value::Object(o)) => status_object(active, o),
-        (Some("status"), true, Value::Object(o)) => {
+        (Some(Action::Status), false, Value::Object(o)) => status_object(profiles, o),
+        (Some(Action::Status), true, Value::Object(o)) => {
             for item in o.values_mut() {
                 match item {
                     Value::Object(inner) if inner.contains_key("error") => {
-                        let bare = active.has(Profile::BareStringBulkErrors);
+                        let bare = profiles.has(Profile::BareStringBulkErrors);
                         if let (true, Some(message)) = (bare, inner.get("error").cloned()) {
                             *item = message;
                         }
                     }
-                    Value::Object(inner) => status_object(active, inner),
+                    Value::Object(inner) => status_object(profiles, inner),
                     _ => {}
                 }
             }
-            if active.has(Profile::BulkAsList) {
+            if profiles.has(Profile::BulkAsList) {
                 let list = std::mem::take(o)
                     .into_iter()
                     .map(|(id, item)| {
@@ -221,37 +292,20 @@ fn json_shape(active: Profiles, action: Option<&str>, bulk: bool, value: &mut Va
                 *value = Value::Array(list);
             }
         }
-        (Some("add"), _, Value::Object(o)) | (Some("balance"), _, Value::Object(o)) => {
-            if active.has(Profile::NumericFields) {
-                if let Some(v) = o.get_mut("balance") {
-                    to_number(v);
-                }
-            }
-            if active.has(Profile::SuccessEnvelope) {
-                let mut wrapped = Map::new();
-                wrapped.insert("status".into(), "success".into());
-                wrapped.extend(std::mem::take(o));
-                *o = wrapped;
-            }
+        (Some(Action::Add), _, Value::Object(o)) => field_drift(profiles, Shape::Add, o),
+        (Some(Action::Balance), _, Value::Object(o)) => field_drift(profiles, Shape::Balance, o),
+        (Some(Action::Refill), false, Value::Object(o)) => field_drift(profiles, Shape::Refill, o),
+        (Some(Action::RefillStatus), false, Value::Object(o)) => {
+            respell(o, |s| refill_status(profiles, s));
         }
-        (Some("refill"), false, Value::Object(o)) if active.has(Profile::RefillInt) => {
-            if let Some(v) = o.get_mut("refill") {
-                to_number(v);
-            }
-        }
-        (Some("refill_status"), false, Value::Object(o)) => {
-            if let Some(status) = o.get_mut("status") {
-                refill_status(active, status);
-            }
-        }
-        (Some("refill_status"), true, Value::Array(items)) => {
+        (Some(Action::RefillStatus), true, Value::Array(items)) => {
             for item in items.iter_mut().filter_map(Value::as_object_mut) {
-                if let Some(status) = item.get_mut("status") {
-                    refill_status(active, status);
-                }
+                respell(item, |s| refill_status(profiles, s));
             }
         }
-        (Some("cancel"), _, Value::Array(items)) if active.has(Profile::CancelKeyedObject) => {
+        (Some(Action::Cancel), _, Value::Array(items))
+            if profiles.has(Profile::CancelKeyedObject) =>
+        {
             let keyed = std::mem::take(items)
                 .into_iter()
                 .map(|item| {
@@ -276,5 +330,4 @@ fn json_shape(active: Profiles, action: Option<&str>, bulk: bool, value: &mut Va
         }
         _ => {}
     }
-    *value != before
 }

@@ -4,37 +4,38 @@
 //! contract names one; the others follow the same short style. Every message is
 //! listed in README's "Error messages" table.
 
+use smm_contract::message;
 use thiserror::Error;
 
 /// A request the panel refuses. A refused request changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ApiError {
     /// The key is missing, empty or unknown.
-    #[error("Invalid API key")]
+    #[error("{}", message::INVALID_API_KEY)]
     InvalidKey,
     /// Unknown or missing action, or a request the panel cannot read.
-    #[error("Incorrect request")]
+    #[error("{}", message::INCORRECT_REQUEST)]
     IncorrectRequest,
     /// A request the panel cannot read, with what is wrong with it.
-    #[error("Incorrect request: {0}")]
+    #[error("{}: {}", message::INCORRECT_REQUEST, .0)]
     Malformed(String),
     /// `service` is missing, not a number or not in the catalogue.
-    #[error("Incorrect service ID")]
+    #[error("{}", message::INCORRECT_SERVICE_ID)]
     IncorrectService,
     /// `order` is missing, not a number, unknown, or another key's order.
-    #[error("Incorrect order ID")]
+    #[error("{}", message::INCORRECT_ORDER_ID)]
     IncorrectOrder,
     /// `refill` is missing, not a number, unknown, or another key's refill.
-    #[error("Refill not found")]
+    #[error("{}", message::REFILL_NOT_FOUND)]
     RefillNotFound,
     /// The charge is more than the balance.
-    #[error("Not enough funds on balance")]
+    #[error("{}", message::NOT_ENOUGH_FUNDS)]
     NotEnoughFunds,
     /// The quantity is below the service's minimum.
-    #[error("Quantity less than minimal {0}")]
+    #[error("{} {}", message::QUANTITY_LESS_THAN_MINIMAL, .0)]
     QuantityLess(u64),
     /// The quantity is above the service's maximum.
-    #[error("Quantity more than maximum {0}")]
+    #[error("{} {}", message::QUANTITY_MORE_THAN_MAXIMUM, .0)]
     QuantityMore(u64),
     /// A field of the order is missing or malformed (`Incorrect link`, …).
     #[error("Incorrect {0}")]

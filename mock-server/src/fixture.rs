@@ -333,7 +333,7 @@ fn build(raw: FixtureFile) -> Result<Fixture, Problem> {
         }
         let balance = decimal(&a.balance)
             .filter(|b| {
-                b.scale() <= raw.precision && *b <= Decimal::from(crate::state::MAX_BALANCE)
+                b.scale() <= raw.precision && *b <= Decimal::from(crate::money::MAX_BALANCE)
             })
             .ok_or_else(|| {
                 problem(

@@ -15,16 +15,21 @@
 //! # Ok(()) }
 //! ```
 //!
-//! How the parts fit: [`fixture`] reads the data a panel serves; [`state`]
-//! holds the panel and answers each action (pure, no I/O), using [`service`]
-//! for the fields of `add`, [`lifecycle`] and [`clock`] for how orders move,
-//! [`money`] for charges and refunds, and [`reply`] for the JSON shapes;
-//! [`request`] reads forms, query strings and JSON into fields; [`server`] is
-//! the only part with sockets, and [`admin`] the control API beside it.
+//! How the parts fit: [`server`] is the only part with sockets; it reads a
+//! request ([`request`]: forms, query strings, JSON) and [`router`] says where
+//! it goes and types it. [`shared`] answers an API request: [`deviations`]
+//! says which profiles are on, [`state`] holds the panel and answers by the
+//! [`rules`] they imply (pure, no I/O; [`service`] for the fields of `add`,
+//! [`lifecycle`] and [`clock`] for how orders move, [`money`] for charges and
+//! refunds), [`deviate`] turns its typed [`reply`] into the answer the
+//! profiles make, and [`journal`] keeps it. [`admin`] is the control API;
+//! [`fixture`] reads the data a panel serves; [`profile`] lists the
+//! deviations. The contract's words come from `smm-contract`.
 
 pub mod admin;
 pub mod clock;
 pub mod deviate;
+pub mod deviations;
 pub mod error;
 pub mod fixture;
 pub mod journal;
@@ -33,8 +38,11 @@ pub mod money;
 pub mod profile;
 pub mod reply;
 pub mod request;
+pub mod router;
+pub mod rules;
 pub mod server;
 pub mod service;
+pub mod shared;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -48,6 +56,8 @@ use tokio::task::JoinHandle;
 pub use clock::ClockMode;
 pub use error::ApiError;
 pub use fixture::{Fixture, FixtureError};
+pub use rules::Rules;
+pub use smm_contract::Action;
 pub use state::{Panel, PanelOptions};
 
 /// How to run a mock panel.
@@ -57,7 +67,7 @@ pub struct Config {
     pub fixture: Fixture,
     /// Where it listens (port 0: any free port).
     pub listen: SocketAddr,
-    /// The seed (`start_count`, and later faults).
+    /// The seed (`start_count`, and the faults' draws).
     pub seed: u64,
     /// When orders move.
     pub clock: ClockMode,
@@ -91,7 +101,7 @@ impl Config {
 #[derive(Debug)]
 pub struct MockPanel {
     addr: SocketAddr,
-    shared: Arc<server::Shared>,
+    shared: Arc<shared::Shared>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -110,12 +120,12 @@ impl MockPanel {
         let options = PanelOptions {
             seed: config.seed,
             clock: config.clock,
-            profiles,
         };
-        let shared = Arc::new(server::Shared {
-            state: Mutex::new(server::State {
+        let shared = Arc::new(shared::Shared {
+            state: Mutex::new(shared::State {
                 panel: Panel::new(Arc::new(config.fixture), options),
                 journal: journal::Journal::new(config.journal),
+                deviations: deviations::Deviations::new(profiles, config.seed),
             }),
             admin: config.admin,
             paths: profiles,
@@ -128,7 +138,9 @@ impl MockPanel {
                 interval.tick().await;
                 loop {
                     interval.tick().await;
-                    shared.lock().panel.advance_clock(1);
+                    let mut state = shared.lock();
+                    let rules = state.deviations.profiles().rules();
+                    state.panel.advance_clock(1, rules);
                 }
             })
         });

@@ -6,118 +6,7 @@
 //! the fixture loads): `Pending` first, then `In progress` / `Processing`, and a
 //! terminal status (`Completed`, `Partial`, `Canceled`) only as the last step.
 
-use std::fmt;
-
-/// The order status enum of CONTRACT §3, with its exact spelling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum OrderStatus {
-    /// Accepted, not started.
-    Pending,
-    /// Being delivered.
-    #[serde(rename = "In progress")]
-    InProgress,
-    /// Being delivered (the other spelling panels use for the same state).
-    Processing,
-    /// Fully delivered.
-    Completed,
-    /// Stopped part-way; charged only for what was delivered.
-    Partial,
-    /// Canceled; charged nothing.
-    Canceled,
-}
-
-impl OrderStatus {
-    /// Every status, in lifecycle order.
-    pub const ALL: [OrderStatus; 6] = [
-        Self::Pending,
-        Self::InProgress,
-        Self::Processing,
-        Self::Completed,
-        Self::Partial,
-        Self::Canceled,
-    ];
-
-    /// The status as the API spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "Pending",
-            Self::InProgress => "In progress",
-            Self::Processing => "Processing",
-            Self::Completed => "Completed",
-            Self::Partial => "Partial",
-            Self::Canceled => "Canceled",
-        }
-    }
-
-    /// The status spelled exactly as the API spells it, if it is one.
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
-    /// Completed, Partial and Canceled never change again.
-    pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Completed | Self::Partial | Self::Canceled)
-    }
-
-    /// Whether an order may go from `self` to `next` (staying is always legal).
-    pub fn may_become(self, next: Self) -> bool {
-        if self == next {
-            return true;
-        }
-        match self {
-            Self::Pending => next != Self::Pending,
-            Self::InProgress | Self::Processing => next != Self::Pending,
-            Self::Completed | Self::Partial | Self::Canceled => false,
-        }
-    }
-}
-
-impl fmt::Display for OrderStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The refill status enum of CONTRACT §3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum RefillStatus {
-    /// Requested, not started.
-    Pending,
-    /// Being refilled.
-    #[serde(rename = "In progress")]
-    InProgress,
-    /// Refilled.
-    Completed,
-    /// Refused by the panel.
-    Rejected,
-}
-
-impl RefillStatus {
-    /// The status as the API spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "Pending",
-            Self::InProgress => "In progress",
-            Self::Completed => "Completed",
-            Self::Rejected => "Rejected",
-        }
-    }
-
-    /// Completed and Rejected never change again.
-    pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Completed | Self::Rejected)
-    }
-
-    /// Whether a refill may go from `self` to `next` (staying is always legal).
-    pub fn may_become(self, next: Self) -> bool {
-        self == next
-            || match self {
-                Self::Pending => next != Self::Pending,
-                Self::InProgress => next.is_terminal(),
-                Self::Completed | Self::Rejected => false,
-            }
-    }
-}
+pub use smm_contract::{OrderStatus, RefillStatus};
 
 /// One step of an order lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,15 +186,6 @@ mod tests {
         ];
         for steps in cases {
             assert!(Lifecycle::check(steps).is_err(), "{steps:?} passed");
-        }
-    }
-
-    #[test]
-    fn terminal_statuses_never_change() {
-        for from in OrderStatus::ALL.into_iter().filter(|s| s.is_terminal()) {
-            for to in OrderStatus::ALL {
-                assert_eq!(from.may_become(to), from == to, "{from} -> {to}");
-            }
         }
     }
 

@@ -3,9 +3,12 @@
 //! A panel keeps every amount at one precision (the fixture's `precision`,
 //! 5 decimals by default) and rounds half away from zero. A charge is
 //! `rate × units / per`, where `per` is 1000 for services priced per thousand
-//! and 1 for packages (see [`crate::service::ServiceType::price_per`]).
+//! and 1 for packages (see [`crate::service::price_per`]).
 
 use rust_decimal::{Decimal, RoundingStrategy};
+
+/// The largest balance an account may hold (so refunds can never overflow).
+pub const MAX_BALANCE: u64 = 1_000_000_000_000_000;
 
 /// The panel's money precision: how amounts are rounded and printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,6 +10,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+use smm_contract::drift::{Form, Shape};
+
+use crate::rules::{Overflow, Rules};
+
 /// How bad a deviation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -39,7 +43,7 @@ impl fmt::Display for Class {
 pub enum Profile {
     /// `string-ids`: service ids in `services` as strings (`"service": "1"`)
     StringIds,
-    /// `numeric-fields`: rate, min, max, charge, remains and balance as JSON numbers
+    /// `numeric-fields`: rate, min, max, charge, start_count, remains and balance as JSON numbers
     NumericFields,
     /// `null-start-count`: `start_count` as `null`
     NullStartCount,
@@ -143,7 +147,7 @@ pub const PROFILES: &[Description] = &[
         profile: Profile::NumericFields,
         name: "numeric-fields",
         class: Class::Drift,
-        simulates: "rate, min, max, charge, remains and balance as JSON numbers",
+        simulates: "rate, min, max, charge, start_count, remains and balance as JSON numbers",
         seen: "followeran.com, sns-panel.com, a second doc template (D2)",
     },
     Description {
@@ -417,6 +421,29 @@ impl Profile {
     fn bit(self) -> u64 {
         1 << (self as u32)
     }
+
+    /// The rows of the contract's drift table (CONTRACT §6.1, §6.3, §6.4)
+    /// this profile writes: each field of the shape that the table lists in
+    /// the form.
+    pub fn field_drifts(self) -> &'static [(Shape, Form)] {
+        use Form::*;
+        match self {
+            Self::StringIds => &[(Shape::Service, DigitString)],
+            Self::NumericFields => &[
+                (Shape::Service, Number),
+                (Shape::Status, Number),
+                (Shape::Balance, Number),
+            ],
+            Self::NullStartCount => &[(Shape::Status, Null)],
+            Self::EmptyStartCount => &[(Shape::Status, Empty)],
+            Self::RemainsUnknown => &[(Shape::Status, Unknown)],
+            Self::MissingCurrency => &[(Shape::Status, Missing)],
+            Self::MissingServiceFlags => &[(Shape::Service, Missing)],
+            Self::SuccessEnvelope => &[(Shape::Add, Extra), (Shape::Balance, Extra)],
+            Self::RefillInt => &[(Shape::Refill, Integer)],
+            _ => &[],
+        }
+    }
 }
 
 impl FromStr for Profile {
@@ -469,6 +496,32 @@ impl Profiles {
         Profiles(self.0 | other.0)
     }
 
+    /// The rules a panel under these profiles follows.
+    pub fn rules(self) -> Rules {
+        Rules {
+            check_key: !self.has(Profile::InvalidKeyAccepted),
+            isolate_keys: !self.has(Profile::OrdersVisibleAcrossKeys),
+            enforce_min: !self.has(Profile::MinNotEnforced),
+            free_refusals: !self.has(Profile::ChargeOnError),
+            fair_price: !self.has(Profile::WrongCharge),
+            refund_partial: !self.has(Profile::NoRefundPartial),
+            steady_remains: !self.has(Profile::RemainsGrows),
+            final_stays_final: !self.has(Profile::IllegalTransition),
+            overflow: if self.has(Profile::BulkOverflowTruncated) {
+                Overflow::Truncate
+            } else if self.has(Profile::BulkOverflowIgnored) {
+                Overflow::AnswerAll
+            } else {
+                Overflow::Refuse
+            },
+        }
+    }
+
+    /// Whether the set is empty (the conforming panel).
+    pub fn is_empty(self) -> bool {
+        self == Profiles::NONE
+    }
+
     /// The profiles that are on, in table order.
     pub fn iter(self) -> impl Iterator<Item = Profile> {
         PROFILES
@@ -495,6 +548,17 @@ mod tests {
             assert_eq!(d.profile.describe().name, d.name);
         }
         assert!("nope".parse::<Profile>().is_err());
+    }
+
+    #[test]
+    fn no_profile_keeps_the_contract_rules() {
+        assert_eq!(Profiles::NONE.rules(), Rules::CONTRACT);
+        for d in PROFILES {
+            let one = Profiles::NONE.with(d.profile);
+            let semantic = one.rules() != Rules::CONTRACT;
+            let shapes = !d.profile.field_drifts().is_empty();
+            assert!(!(semantic && shapes), "{}: one kind of change", d.name);
+        }
     }
 
     #[test]

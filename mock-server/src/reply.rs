@@ -1,16 +1,164 @@
-//! The JSON shapes of the panel's answers (CONTRACT §2-3, `schemas/`).
+//! The panel's answers, typed ([`Reply`]), and their JSON shapes (CONTRACT
+//! §2-3, `schemas/`); [`Answer`] is an answer as HTTP delivers it.
 //!
+//! A reply becomes bytes once, at the edge: [`Reply::to_json`] writes it
+//! directly (the hot path), or a deviation edits [`Reply::to_value`] first.
 //! Fields are written in a fixed order and bulk answers keep the order of the
 //! request, so the same answer is always the same bytes.
 
 use std::io::Write;
 
+use bytes::Bytes;
 use rust_decimal::Decimal;
 use serde::Serialize;
-
-use crate::money::Precision;
+use serde_json::{Map, Value};
+use smm_contract::{OrderStatus, RefillStatus};
 
 use crate::error::ApiError;
+use crate::money::Precision;
+use crate::service::Service;
+
+/// What the panel answers to one API request, before it is written.
+#[derive(Debug)]
+pub enum Reply<'a> {
+    /// `{"error": …}`: the request was refused and changed nothing.
+    Error(ApiError),
+    /// The catalogue.
+    Services(&'a [Service]),
+    /// `add`: the new order's id.
+    Order(u64),
+    /// `status` of one order.
+    Status(StatusBody<'a>),
+    /// Bulk `status`: per requested id (as sent, trimmed), a status or an error.
+    StatusBulk(Vec<(&'a str, Result<StatusBody<'a>, ApiError>)>),
+    /// `refill` of one order: the refill's id.
+    Refill(u64),
+    /// Bulk `refill`.
+    RefillBulk(Vec<RefillItem>),
+    /// `refill_status` of one refill.
+    RefillStatus(RefillStatus),
+    /// Bulk `refill_status`.
+    RefillStatusBulk(Vec<RefillStatusItem>),
+    /// `cancel`.
+    Cancel(Vec<CancelItem>),
+    /// `balance`.
+    Balance(BalanceBody<'a>),
+}
+
+impl Reply<'_> {
+    /// The error, when the request was refused.
+    pub fn error(&self) -> Option<&ApiError> {
+        match self {
+            Self::Error(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The JSON bytes.
+    pub fn to_json(&self) -> Vec<u8> {
+        match self {
+            Self::Error(e) => to_json(&ErrorBody::from(e)),
+            Self::Services(list) => {
+                to_json(&list.iter().map(ServiceBody::from).collect::<Vec<_>>())
+            }
+            Self::Order(order) => to_json(&AddBody { order: *order }),
+            Self::Status(status) => status.to_json(),
+            Self::StatusBulk(items) => bulk_status(items),
+            Self::Refill(refill) => to_json(&RefillBody {
+                refill: refill.to_string(),
+            }),
+            Self::RefillBulk(items) => to_json(items),
+            Self::RefillStatus(status) => to_json(&RefillStatusBody { status: *status }),
+            Self::RefillStatusBulk(items) => to_json(items),
+            Self::Cancel(items) => to_json(items),
+            Self::Balance(balance) => to_json(balance),
+        }
+    }
+
+    /// The JSON value, for a layer that changes the answer's shape.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Self::Status(status) => Value::Object(status.to_map()),
+            Self::StatusBulk(items) => Value::Object(
+                items
+                    .iter()
+                    .map(|(id, item)| {
+                        let value = match item {
+                            Ok(status) => Value::Object(status.to_map()),
+                            Err(e) => to_value(&ErrorBody::from(e)),
+                        };
+                        ((*id).to_owned(), value)
+                    })
+                    .collect(),
+            ),
+            Self::Error(e) => to_value(&ErrorBody::from(e)),
+            Self::Services(list) => {
+                to_value(&list.iter().map(ServiceBody::from).collect::<Vec<_>>())
+            }
+            Self::Order(order) => to_value(&AddBody { order: *order }),
+            Self::Refill(refill) => to_value(&RefillBody {
+                refill: refill.to_string(),
+            }),
+            Self::RefillBulk(items) => to_value(items),
+            Self::RefillStatus(status) => to_value(&RefillStatusBody { status: *status }),
+            Self::RefillStatusBulk(items) => to_value(items),
+            Self::Cancel(items) => to_value(items),
+            Self::Balance(balance) => to_value(balance),
+        }
+    }
+}
+
+/// How the server delivers an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// At once.
+    Now,
+    /// After this many milliseconds (`slow`).
+    After(u64),
+    /// Never (`hang`).
+    Never,
+    /// Close the connection instead (`connection-reset`).
+    Reset,
+}
+
+/// An answer as HTTP delivers it: the bytes, and what the log line says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The body.
+    pub body: Bytes,
+    /// The top-level error, when the request was refused (for the log).
+    pub error: Option<String>,
+    /// The HTTP status: 200 on a conforming panel.
+    pub http_status: u16,
+    /// The content type: `application/json` on a conforming panel.
+    pub content_type: &'static str,
+    /// How the server delivers it.
+    pub delivery: Delivery,
+    /// A `Retry-After` header (seconds), with HTTP 429.
+    pub retry_after: Option<u32>,
+}
+
+impl Answer {
+    /// The JSON content type every conforming answer has.
+    pub const JSON: &'static str = "application/json";
+
+    /// A JSON answer with HTTP 200, delivered at once.
+    pub fn json(body: impl Into<Bytes>, error: Option<String>) -> Answer {
+        Answer {
+            body: body.into(),
+            error,
+            http_status: 200,
+            content_type: Self::JSON,
+            delivery: Delivery::Now,
+            retry_after: None,
+        }
+    }
+
+    /// A conforming panel's answer: the reply's JSON, HTTP 200.
+    pub fn of(reply: &Reply<'_>) -> Answer {
+        Answer::json(reply.to_json(), reply.error().map(ToString::to_string))
+    }
+}
 
 /// `{"error": "<message>"}`.
 #[derive(Debug, serde::Serialize)]
@@ -85,6 +233,24 @@ pub struct ServiceBody<'a> {
     pub desc: Option<&'a str>,
 }
 
+impl<'a> From<&'a Service> for ServiceBody<'a> {
+    fn from(s: &'a Service) -> Self {
+        ServiceBody {
+            service: s.id,
+            name: &s.name,
+            kind: s.kind.as_str(),
+            category: &s.category,
+            rate: &s.rate_text,
+            min: s.min.to_string(),
+            max: s.max.to_string(),
+            dripfeed: s.dripfeed,
+            refill: s.refill,
+            cancel: s.cancel,
+            desc: s.desc.as_deref(),
+        }
+    }
+}
+
 /// `{"order": 23501}`.
 #[derive(Debug, serde::Serialize)]
 pub struct AddBody {
@@ -103,7 +269,7 @@ pub struct StatusBody<'a> {
     /// The count before delivery started.
     pub start_count: u32,
     /// The status.
-    pub status: &'static str,
+    pub status: OrderStatus,
     /// Units not delivered.
     pub remains: u64,
     /// Currency of the account.
@@ -127,7 +293,9 @@ impl StatusBody<'_> {
         let _ = write!(
             out,
             r#"{{"charge":"{charge:.decimals$}","start_count":"{}","status":"{}","remains":"{}","currency":"#,
-            self.start_count, self.status, self.remains
+            self.start_count,
+            self.status.as_str(),
+            self.remains
         );
         string(out, self.currency);
         if let Some(runs) = self.runs {
@@ -148,6 +316,28 @@ impl StatusBody<'_> {
         let mut out = Vec::with_capacity(128);
         self.write_json(&mut out);
         out
+    }
+
+    /// The same object as a JSON map, in the same field order.
+    pub fn to_map(&self) -> Map<String, Value> {
+        let decimals = self.precision.decimals() as usize;
+        let charge = self.precision.round(self.charge);
+        let mut map = Map::new();
+        map.insert("charge".into(), format!("{charge:.decimals$}").into());
+        map.insert("start_count".into(), self.start_count.to_string().into());
+        map.insert("status".into(), self.status.as_str().into());
+        map.insert("remains".into(), self.remains.to_string().into());
+        map.insert("currency".into(), self.currency.into());
+        if let Some(runs) = self.runs {
+            map.insert("runs".into(), runs.to_string().into());
+        }
+        if let Some(posts) = self.posts {
+            map.insert("posts".into(), posts.to_string().into());
+        }
+        if let Some(expiry) = self.expiry {
+            map.insert("expiry".into(), expiry.into());
+        }
+        map
     }
 }
 
@@ -197,7 +387,7 @@ pub struct RefillItem {
 #[derive(Debug, serde::Serialize)]
 pub struct RefillStatusBody {
     /// The refill status.
-    pub status: &'static str,
+    pub status: RefillStatus,
 }
 
 /// One entry of a bulk `refill_status`.
@@ -206,7 +396,7 @@ pub struct RefillStatusItem {
     /// The refill id.
     pub refill: EchoId,
     /// The status, or the error.
-    pub status: Item<&'static str>,
+    pub status: Item<RefillStatus>,
 }
 
 /// One entry of `cancel`.
@@ -235,6 +425,11 @@ pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     })
 }
 
+/// An answer as a JSON value; our shapes always convert.
+fn to_value<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,7 +439,7 @@ mod tests {
             charge: Decimal::new(27819, 5),
             precision: Precision::new(5),
             start_count: 3572,
-            status: "Partial",
+            status: OrderStatus::Partial,
             remains: 157,
             currency: "USD",
             runs,
@@ -280,5 +475,40 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["a\"b"]["error"], "Incorrect order ID");
         assert!(text.find("\"9\"").unwrap() < text.find("\"1\"").unwrap());
+    }
+}
+
+#[cfg(test)]
+mod value_tests {
+    use super::*;
+
+    #[test]
+    fn the_value_of_a_reply_is_its_json() {
+        let status = StatusBody {
+            charge: Decimal::new(5, 1),
+            precision: Precision::new(5),
+            start_count: 9,
+            status: OrderStatus::InProgress,
+            remains: 3,
+            currency: "USD",
+            runs: Some(2),
+            posts: None,
+            expiry: Some("1/2/2027"),
+        };
+        let replies = [
+            Reply::Status(status.clone()),
+            Reply::StatusBulk(vec![
+                ("1", Ok(status)),
+                ("x", Err(ApiError::IncorrectOrder)),
+            ]),
+            Reply::Refill(4),
+            Reply::RefillStatus(RefillStatus::Rejected),
+            Reply::Error(ApiError::InvalidKey),
+        ];
+        for reply in replies {
+            let bytes = reply.to_json();
+            let value = reply.to_value();
+            assert_eq!(serde_json::to_vec(&value).unwrap(), bytes, "{reply:?}");
+        }
     }
 }

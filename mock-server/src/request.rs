@@ -19,8 +19,8 @@ pub struct Fields(Vec<(String, String)>);
 /// Why a request could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadError {
-    /// The body is over [`BODY_LIMIT`].
-    TooLarge,
+    /// The body is over this many bytes ([`BODY_LIMIT`] on the API path).
+    TooLarge(usize),
     /// The body, or a percent-decoded field, is not UTF-8.
     NotUtf8,
     /// A field came twice.
@@ -36,7 +36,7 @@ pub enum ReadError {
 impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::TooLarge => write!(f, "body over {BODY_LIMIT} bytes"),
+            Self::TooLarge(limit) => write!(f, "body over {limit} bytes"),
             Self::NotUtf8 => f.write_str("the request is not valid UTF-8"),
             Self::Repeated(name) => write!(f, "field `{name}` is sent more than once"),
             Self::BadJson(why) => write!(f, "invalid JSON body: {why}"),
@@ -233,24 +233,16 @@ fn scalar(value: &serde_json::Value) -> Option<String> {
 /// Decodes one form component: `+` is a space, `%XX` a byte; a `%` that is
 /// not followed by two hex digits stays as it is (as PHP reads it).
 fn form_decode(raw: &[u8]) -> Result<String, ReadError> {
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        match raw[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < raw.len() && hex(raw[i + 1]).is_some() && hex(raw[i + 2]).is_some() => {
-                out.push(hex(raw[i + 1]).unwrap_or(0) << 4 | hex(raw[i + 2]).unwrap_or(0));
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|_| ReadError::NotUtf8)
-}
-
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
+    let spaced: std::borrow::Cow<'_, [u8]> = if raw.contains(&b'+') {
+        raw.iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect::<Vec<u8>>()
+            .into()
+    } else {
+        raw.into()
+    };
+    let decoded: std::borrow::Cow<'_, [u8]> = percent_encoding::percent_decode(&spaced).into();
+    String::from_utf8(decoded.into_owned()).map_err(|_| ReadError::NotUtf8)
 }
 
 #[cfg(test)]

@@ -1,13 +1,15 @@
-//! Sockets: the HTTP server around a [`Panel`]. The only module that does I/O.
+//! Sockets: the HTTP server around the shared state. The only module that
+//! does I/O.
 //!
-//! Routes: `/api/v2` and `/api/v2/` are the panel (HTTP 200 and JSON unless a
-//! deviation profile says otherwise);
-//! `/__mock/…` is the admin API (see [`crate::admin`]) unless it is turned off; every other path is a JSON 404. No lock is held across an
-//! `.await`: the body is read first, then the panel is locked for the answer.
+//! [`crate::router`] says where a request goes: the API (`/api/v2` and
+//! `/api/v2/`: HTTP 200 and JSON unless a deviation profile says otherwise),
+//! the admin API (`/__mock/…`, see [`crate::admin`]) unless it is turned
+//! off, or a JSON 404. No lock is held across an `.await`: the body is read
+//! first, then the state is locked for the answer.
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -22,11 +24,12 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
+use crate::admin::{AdminRequest, ADMIN_BODY_LIMIT};
 use crate::error::ApiError;
-use crate::journal::Journal;
-use crate::profile::{Profile, Profiles};
+use crate::reply::{Answer, Delivery, ErrorBody};
 use crate::request::{BodyKind, Fields, ReadError, BODY_LIMIT};
-use crate::state::{Delivery, Panel};
+use crate::router::Route;
+use crate::shared::Shared;
 
 /// How long shutdown waits for open connections before closing them.
 pub const DRAIN: Duration = Duration::from_secs(2);
@@ -34,47 +37,13 @@ pub const DRAIN: Duration = Duration::from_secs(2);
 /// How long a client may take to send a request's headers, then its body.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The panel and its journal, behind one lock: an API request takes it once.
-#[derive(Debug)]
-pub struct State {
-    /// The panel.
-    pub panel: Panel,
-    /// The request journal.
-    pub journal: Journal,
-}
-
-/// The state every connection shares.
-#[derive(Debug)]
-pub struct Shared {
-    /// The panel and journal.
-    pub state: Mutex<State>,
-    /// Whether `/__mock/` answers.
-    pub admin: bool,
-    /// The profiles that change paths (`api-v1-path`, `trailing-slash-redirect`),
-    /// fixed at start.
-    pub paths: Profiles,
-}
-
-impl Shared {
-    /// Locks the state. A poisoned lock is recovered: every change to the
-    /// panel is made after all its checks, so no panic leaves it half done.
-    pub fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// The API paths a panel answers on.
-pub fn is_api_path(path: &str) -> bool {
-    path == "/api/v2" || path == "/api/v2/"
-}
-
 /// A JSON response.
 pub fn json(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(body.into()));
     *response.status_mut() = status;
     response
         .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        .insert(CONTENT_TYPE, HeaderValue::from_static(Answer::JSON));
     response
 }
 
@@ -140,44 +109,50 @@ async fn route(
     shared: Arc<Shared>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
-    let path = req.uri().path();
-    let v1 = shared.paths.has(Profile::ApiV1Path);
-    let php = shared.paths.has(Profile::ApiPhpPath);
-    let api = if v1 {
-        path == "/api/v1" || path == "/api/v1/"
-    } else if php {
-        path == "/api.php"
-    } else {
-        is_api_path(path)
-    };
-
-    if api && path.ends_with('/') && shared.paths.has(Profile::TrailingSlashRedirect) {
-        let mut response = json(StatusCode::MOVED_PERMANENTLY, Bytes::new());
-        let target = HeaderValue::from_str(path.trim_end_matches('/'))
-            .unwrap_or(HeaderValue::from_static("/api/v2"));
-        response
-            .headers_mut()
-            .insert(hyper::header::LOCATION, target);
-        return Ok(response);
-    }
-    if api {
-        return api_answer(&shared, req).await;
-    }
-    if shared.admin && (path == "/__mock" || path.starts_with("/__mock/")) {
-        return Ok(crate::admin::handle(&shared, req).await);
-    }
-    let body = format!(
-        r#"{{"error":"Not found: {}; the API is POST {}"}}"#,
-        path.escape_default(),
-        if v1 {
-            "/api/v1"
-        } else if php {
-            "/api.php"
-        } else {
-            "/api/v2"
+    match crate::router::route(req.uri().path(), shared.paths, shared.admin) {
+        Route::Api => api_answer(&shared, req).await,
+        Route::Redirect(target) => {
+            let mut response = json(StatusCode::MOVED_PERMANENTLY, Bytes::new());
+            let target =
+                HeaderValue::from_str(&target).unwrap_or(HeaderValue::from_static("/api/v2"));
+            response
+                .headers_mut()
+                .insert(hyper::header::LOCATION, target);
+            Ok(response)
         }
-    );
-    Ok(json(StatusCode::NOT_FOUND, body))
+        Route::Admin => Ok(admin_answer(&shared, req).await),
+        Route::NotFound { api } => {
+            let body = format!(
+                r#"{{"error":"Not found: {}; the API is POST {api}"}}"#,
+                req.uri().path().escape_default(),
+            );
+            Ok(json(StatusCode::NOT_FOUND, body))
+        }
+    }
+}
+
+/// Reads an admin request and answers it, as pretty JSON.
+async fn admin_answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let method = req.method().clone();
+    let uri = req.uri().clone();
+    let (status, value) = async {
+        let body = if method == Method::POST || method == Method::PUT {
+            read_body(req, ADMIN_BODY_LIMIT)
+                .await
+                .map_err(|e| e.to_string())?
+        } else {
+            Bytes::new()
+        };
+        let request = AdminRequest::new(method.clone(), uri.path(), uri.query(), body)
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(crate::admin::handle(shared, &request))
+    }
+    .await
+    .unwrap_or_else(|e| (StatusCode::BAD_REQUEST, serde_json::json!({ "error": e })));
+    tracing::info!(target: "smm_mock::admin", "{method} {} -> {}", uri.path(), status.as_u16());
+    let mut body = serde_json::to_vec_pretty(&value).unwrap_or_default();
+    body.push(b'\n');
+    json(status, body)
 }
 
 /// Reads a body of at most `limit` bytes.
@@ -188,7 +163,7 @@ pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, Re
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return Err(ReadError::TooLarge);
+        return Err(ReadError::TooLarge(limit));
     }
     let collect = Limited::new(req.into_body(), limit).collect();
     match tokio::time::timeout(READ_TIMEOUT, collect).await {
@@ -196,7 +171,7 @@ pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, Re
             "the body did not arrive within {READ_TIMEOUT:?}"
         ))),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(ReadError::TooLarge),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(ReadError::TooLarge(limit)),
         Ok(Err(e)) => Err(ReadError::Unreadable(format!(
             "the body could not be read: {e}"
         ))),
@@ -206,7 +181,7 @@ pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, Re
 /// Reads the fields of an API request: the query string, then the body.
 async fn read_fields(req: Request<Incoming>) -> Result<Fields, ApiError> {
     let malformed = |e: ReadError| match e {
-        ReadError::TooLarge => ApiError::BodyTooLarge(BODY_LIMIT),
+        ReadError::TooLarge(limit) => ApiError::BodyTooLarge(limit),
         other => ApiError::Malformed(other.to_string()),
     };
     let method = req.method().clone();
@@ -246,52 +221,46 @@ async fn api_answer(
         tracing::enabled!(target: "smm_mock::request", tracing::Level::INFO).then(Instant::now);
     let method = req.method().clone();
     let uri = req.uri().clone();
-    let mut delivery = Delivery::Now;
-    let mut content_type = "application/json";
-    let mut retry_after = None;
-    let (body, action, error, status) = match read_fields(req).await {
-        Ok(fields) => {
-            let mut state = shared.lock();
-            let answer = state.panel.handle(&fields);
-            let body = Bytes::from(answer.body);
-            state
-                .journal
-                .record(&method, &uri, fields.into_pairs(), body.clone());
-            delivery = answer.delivery;
-            content_type = answer.content_type;
-            retry_after = answer.retry_after;
-            (body, answer.action, answer.error, answer.http_status)
-        }
+    let (action, answer) = match read_fields(req).await {
+        Ok(fields) => shared.lock().answer(&method, &uri, fields),
         Err(e) => {
-            let body = Bytes::from(crate::reply::to_json(&crate::reply::ErrorBody::from(&e)));
+            let answer = Answer::json(
+                crate::reply::to_json(&ErrorBody::from(&e)),
+                Some(e.to_string()),
+            );
             shared
                 .lock()
                 .journal
-                .record(&method, &uri, Vec::new(), body.clone());
-            (body, None, Some(e.to_string()), 200)
+                .record(&method, &uri, Vec::new(), answer.body.clone());
+            (None, answer)
         }
     };
-    tracing::info!(
-        target: "smm_mock::request",
-        "{method} {} action={} -> {} ({:.2} ms)",
-        uri.path(),
-        action.unwrap_or("-"),
-        error.as_deref().unwrap_or("ok"),
-        started.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0),
-    );
-    match delivery {
+    if let Some(started) = started {
+        let action = action.map_or("-", smm_contract::Action::as_str);
+        tracing::info!(
+            target: "smm_mock::request",
+            "{method} {} action={action} -> {} ({:.2} ms)",
+            uri.path(),
+            answer.error.as_deref().unwrap_or("ok"),
+            started.elapsed().as_secs_f64() * 1000.0,
+        );
+    }
+    match answer.delivery {
         Delivery::Now => {}
         Delivery::After(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
         Delivery::Never => std::future::pending::<()>().await,
         Delivery::Reset => return Err(Dropped),
     }
-    let mut response = json(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body);
-    if content_type != "application/json" {
+    let mut response = json(
+        StatusCode::from_u16(answer.http_status).unwrap_or(StatusCode::OK),
+        answer.body,
+    );
+    if answer.content_type != Answer::JSON {
         response
             .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+            .insert(CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
     }
-    if let Some(seconds) = retry_after {
+    if let Some(seconds) = answer.retry_after {
         response
             .headers_mut()
             .insert(hyper::header::RETRY_AFTER, HeaderValue::from(seconds));

@@ -1,45 +1,31 @@
 //! The panel's state and the actions of CONTRACT §2 on it.
 //!
-//! [`Panel::handle`] is a function of (state, request fields) → (state,
-//! answer): no clock, no randomness, no I/O. Ids come from counters,
+//! [`Panel::handle`] is a function of (state, request, rules) → (state,
+//! reply): no clock, no randomness, no I/O. Ids come from counters,
 //! `start_count` from a hash of the seed and the order id. Every action checks
 //! everything before it changes anything, so a refused request changes
 //! nothing, and the balance is debited and checked under one `&mut self`, so
-//! it never goes negative.
+//! it never goes negative. The [`Rules`] come with each request: the panel
+//! knows how a rule can be broken, not which deviation profile breaks it.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
+use smm_contract::BULK_LIMIT;
 
 use crate::clock::ClockMode;
 use crate::error::ApiError;
 use crate::fixture::Fixture;
 use crate::lifecycle::{OrderStatus, RefillStatus, Step};
-use crate::profile::{Profile, Profiles};
+use crate::money::MAX_BALANCE;
 use crate::reply::{
-    bulk_status, to_json, AddBody, BalanceBody, CancelItem, EchoId, ErrorBody, RefillBody,
-    RefillItem, RefillStatusBody, RefillStatusItem, ServiceBody, StatusBody,
+    BalanceBody, CancelItem, EchoId, RefillItem, RefillStatusItem, Reply, StatusBody,
 };
 use crate::request::Fields;
-use crate::service::Service;
-
-/// The actions of CONTRACT §2.
-pub const ACTIONS: [&str; 7] = [
-    "services",
-    "add",
-    "status",
-    "refill",
-    "refill_status",
-    "cancel",
-    "balance",
-];
-
-/// The largest balance an account may hold (so refunds can never overflow).
-pub const MAX_BALANCE: u64 = 1_000_000_000_000_000;
-
-/// The most distinct ids `orders` / `refills` take (CONTRACT §5).
-pub const BULK_LIMIT: usize = 100;
+use crate::router::{ApiRequest, Call, Ids};
+use crate::rules::{Overflow, Rules};
+use crate::service::{price_per, Service};
 
 /// An order.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,7 +54,8 @@ pub struct Order {
     pub link: Box<str>,
     /// Subscription posts and expiry.
     pub subscription: Option<Box<(Option<u32>, Option<String>)>>,
-    /// Whether a poll has shown its final status (for `illegal-transition`).
+    /// Whether a poll has shown its final status (a panel that re-opens
+    /// finished orders re-opens them after that).
     pub shown_final: bool,
 }
 
@@ -88,12 +75,10 @@ pub struct Refill {
 /// Settings of a panel that are not in the fixture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PanelOptions {
-    /// Seed for `start_count` (and, later, faults).
+    /// Seed for `start_count`.
     pub seed: u64,
     /// When orders move.
     pub clock: ClockMode,
-    /// Deviations switched on (none: the conforming panel).
-    pub profiles: Profiles,
 }
 
 /// A panel: a fixture brought to life.
@@ -108,58 +93,6 @@ pub struct Panel {
     refills: Vec<Refill>,
     active_orders: BTreeSet<u64>,
     active_refills: BTreeSet<u64>,
-    /// Profiles switched on at run time, for some keys and actions, or for
-    /// the next N matching requests (admin API).
-    overrides: Vec<Override>,
-    /// The profiles in force for the request being answered.
-    active: Profiles,
-    /// Requests answered so far per action (the ordinal faults are drawn from).
-    ordinals: [u64; ACTIONS.len() + 1],
-}
-
-/// A profile switched on through the admin API.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Override {
-    /// The profile.
-    pub profile: Profile,
-    /// Only for this key.
-    pub key: Option<String>,
-    /// Only for this action.
-    pub action: Option<String>,
-    /// Only for this many more matching requests (`None`: until removed).
-    pub remaining: Option<u32>,
-}
-
-/// How the server must deliver an answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Delivery {
-    /// At once.
-    Now,
-    /// After this many milliseconds (`slow`).
-    After(u64),
-    /// Never (`hang`).
-    Never,
-    /// Close the connection instead (`connection-reset`).
-    Reset,
-}
-
-/// What one API request gave: the body, and what the log line says of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
-    /// The JSON body.
-    pub body: Vec<u8>,
-    /// The action, when it was a known one.
-    pub action: Option<&'static str>,
-    /// The top-level error, when the request was refused.
-    pub error: Option<String>,
-    /// The HTTP status to answer with: 200 on a conforming panel.
-    pub http_status: u16,
-    /// The content type: `application/json` on a conforming panel.
-    pub content_type: &'static str,
-    /// How the server delivers it.
-    pub delivery: Delivery,
-    /// A `Retry-After` header (seconds), with HTTP 429.
-    pub retry_after: Option<u32>,
 }
 
 /// A view of an order for the admin API and tests.
@@ -178,7 +111,7 @@ pub struct OrderView {
     /// Drip-feed runs, 0 without.
     pub runs: u32,
     /// Current status.
-    pub status: &'static str,
+    pub status: OrderStatus,
     /// Units not delivered.
     pub remains: u64,
     /// What `add` charged.
@@ -209,9 +142,6 @@ impl Panel {
             refills: Vec::new(),
             active_orders: BTreeSet::new(),
             active_refills: BTreeSet::new(),
-            overrides: Vec::new(),
-            active: Profiles::NONE,
-            ordinals: [0; ACTIONS.len() + 1],
         };
         panel.seed_orders();
         panel
@@ -232,7 +162,7 @@ impl Panel {
             let last = fixture.lifecycles[lifecycle].last();
             let charge = fixture
                 .precision
-                .price(svc.rate, seed.quantity, svc.kind.price_per())
+                .price(svc.rate, seed.quantity, price_per(svc.kind))
                 .unwrap_or_default();
             let id = self.next_order_id();
             let mut order = Order {
@@ -250,9 +180,9 @@ impl Panel {
                 subscription: None,
                 shown_final: false,
             };
-            // Seeded orders were paid and settled before the panel started:
-            // the fixture's balances already account for them.
-            order.refunded = self.refund_for(&order, self.current_step(&order));
+            // Seeded orders were paid and settled, by the contract's rules,
+            // before the panel started: the fixture's balances account for them.
+            order.refunded = self.refund_for(&order, self.current_step(&order), Rules::CONTRACT);
             self.orders.push(order);
         }
     }
@@ -304,18 +234,16 @@ impl Panel {
     }
 
     /// Index of order `id` if the account may see it.
-    fn order_index(&self, account: u32, id: u64) -> Option<usize> {
+    fn order_index(&self, account: u32, id: u64, rules: Rules) -> Option<usize> {
         let index = usize::try_from(id.checked_sub(self.fixture.first_order_id)?).ok()?;
-        let visible = self.orders.get(index)?.account == account
-            || self.active.has(Profile::OrdersVisibleAcrossKeys);
+        let visible = self.orders.get(index)?.account == account || !rules.isolate_keys;
         visible.then_some(index)
     }
 
     /// Index of refill `id` if the account may see it.
-    fn refill_index(&self, account: u32, id: u64) -> Option<usize> {
+    fn refill_index(&self, account: u32, id: u64, rules: Rules) -> Option<usize> {
         let index = usize::try_from(id.checked_sub(self.fixture.first_refill_id)?).ok()?;
-        let visible = self.refills.get(index)?.account == account
-            || self.active.has(Profile::OrdersVisibleAcrossKeys);
+        let visible = self.refills.get(index)?.account == account || !rules.isolate_keys;
         visible.then_some(index)
     }
 
@@ -338,17 +266,17 @@ impl Panel {
 
     /// What is refunded on an order once it is on `step`: everything when
     /// Canceled, the undelivered part when Partial, else nothing.
-    fn refund_for(&self, order: &Order, step: Step) -> Decimal {
+    fn refund_for(&self, order: &Order, step: Step, rules: Rules) -> Decimal {
         match step.status {
             OrderStatus::Canceled => order.charge,
-            OrderStatus::Partial if self.active.has(Profile::NoRefundPartial) => Decimal::ZERO,
+            OrderStatus::Partial if !rules.refund_partial => Decimal::ZERO,
             OrderStatus::Partial => {
                 let svc = &self.fixture.services[order.service as usize];
                 let delivered = step.delivered_of(order.units);
                 let kept = self
                     .fixture
                     .precision
-                    .price(svc.rate, delivered, svc.kind.price_per())
+                    .price(svc.rate, delivered, price_per(svc.kind))
                     .unwrap_or(order.charge)
                     .min(order.charge);
                 order.charge - kept
@@ -358,9 +286,9 @@ impl Panel {
     }
 
     /// Refunds what is due on order `index` and not yet refunded.
-    fn settle(&mut self, index: usize) {
+    fn settle(&mut self, index: usize, rules: Rules) {
         let order = &self.orders[index];
-        let due = self.refund_for(order, self.current_step(order));
+        let due = self.refund_for(order, self.current_step(order), rules);
         let order = &mut self.orders[index];
         if due > order.refunded {
             let more = due - order.refunded;
@@ -375,7 +303,7 @@ impl Panel {
     }
 
     /// Moves order `index` up to `steps` steps along its lifecycle.
-    fn advance_order(&mut self, index: usize, steps: u64) {
+    fn advance_order(&mut self, index: usize, steps: u64, rules: Rules) {
         let order = &self.orders[index];
         let last = self.fixture.lifecycles[order.lifecycle as usize].last() as u64;
         if order.forced.is_some() || u64::from(order.position) >= last {
@@ -386,7 +314,7 @@ impl Panel {
         if position == last {
             self.active_orders
                 .remove(&(self.fixture.first_order_id + index as u64));
-            self.settle(index);
+            self.settle(index, rules);
         }
     }
 
@@ -402,13 +330,14 @@ impl Panel {
         }
     }
 
-    /// Advances the clock: every order and refill moves `steps` steps.
-    pub fn advance_clock(&mut self, steps: u64) {
+    /// Advances the clock: every order and refill moves `steps` steps; an
+    /// order that ends is settled by `rules`.
+    pub fn advance_clock(&mut self, steps: u64, rules: Rules) {
         self.tick = self.tick.saturating_add(steps);
         let first = self.fixture.first_order_id;
         let active: Vec<u64> = self.active_orders.iter().copied().collect();
         for id in active {
-            self.advance_order((id - first) as usize, steps);
+            self.advance_order((id - first) as usize, steps, rules);
         }
         let first = self.fixture.first_refill_id;
         let active: Vec<u64> = self.active_refills.iter().copied().collect();
@@ -418,13 +347,15 @@ impl Panel {
     }
 
     /// Forces order `id` into `status` with `delivered` percent (by default
-    /// 100 for Completed, else what it has delivered so far). The move must be
-    /// legal: no way back from a terminal status, delivered never goes down.
+    /// 100 for Completed, else what it has delivered so far), settled by
+    /// `rules`. The move must be legal: no way back from a terminal status,
+    /// delivered never goes down.
     pub fn force_status(
         &mut self,
         id: u64,
         status: OrderStatus,
         delivered: Option<u8>,
+        rules: Rules,
     ) -> Result<(), String> {
         let index = id
             .checked_sub(self.fixture.first_order_id)
@@ -446,7 +377,7 @@ impl Panel {
         step.check()?;
         self.orders[index].forced = Some(step);
         self.active_orders.remove(&id);
-        self.settle(index);
+        self.settle(index, rules);
         Ok(())
     }
 
@@ -463,7 +394,7 @@ impl Panel {
             link: order.link.to_string(),
             units: order.units,
             runs: order.runs,
-            status: step.status.as_str(),
+            status: step.status,
             remains: order.units - step.delivered_of(order.units),
             charge: precision.format(order.charge),
             refunded: precision.format(order.refunded),
@@ -474,192 +405,67 @@ impl Panel {
         })
     }
 
-    /// The profiles switched on for the whole panel.
-    pub fn profiles(&self) -> Profiles {
-        self.options.profiles
-    }
-
-    /// Switches the panel-wide profiles.
-    pub fn set_profiles(&mut self, profiles: Profiles) {
-        self.options.profiles = profiles;
-    }
-
-    /// The run-time overrides.
-    pub fn overrides(&self) -> &[Override] {
-        &self.overrides
-    }
-
-    /// Adds a run-time override.
-    pub fn add_override(&mut self, o: Override) {
-        self.overrides.push(o);
-    }
-
-    /// Removes every run-time override.
-    pub fn clear_overrides(&mut self) {
-        self.overrides.clear();
-    }
-
-    /// The profiles in force for a request of `key` and `action`; uses up one
-    /// of each matching override's remaining requests.
-    fn profiles_for(&mut self, key: &str, action: &str) -> Profiles {
-        let mut active = self.options.profiles;
-        for o in &mut self.overrides {
-            let matches = o.key.as_deref().is_none_or(|k| k == key)
-                && o.action.as_deref().is_none_or(|a| a == action);
-            if matches && o.remaining != Some(0) {
-                active = active.with(o.profile);
-                if let Some(n) = &mut o.remaining {
-                    *n -= 1;
-                }
-            }
+    /// Answers one API request by `rules`.
+    pub fn handle<'a>(&'a mut self, request: &'a ApiRequest, rules: Rules) -> Reply<'a> {
+        match self.act(request, rules) {
+            Ok(reply) => reply,
+            Err(e) => Reply::Error(e),
         }
-        self.overrides.retain(|o| o.remaining != Some(0));
-        active
     }
 
-    /// Answers one API request.
-    pub fn handle(&mut self, fields: &Fields) -> Answer {
-        let action = fields.get("action");
-        let known = action.and_then(|a| ACTIONS.into_iter().find(|k| *k == a));
-        let slot = known
-            .and_then(|k| ACTIONS.iter().position(|a| *a == k))
-            .unwrap_or(ACTIONS.len());
-        self.ordinals[slot] += 1;
-        let ordinal = self.ordinals[slot];
-        self.active = if self.options.profiles == Profiles::NONE && self.overrides.is_empty() {
-            Profiles::NONE
-        } else {
-            self.profiles_for(fields.get("key").unwrap_or(""), action.unwrap_or(""))
-        };
-        let active = self.active;
-        if active != Profiles::NONE {
-            let draw = splitmix64(
-                self.options.seed
-                    ^ (slot as u64).wrapping_mul(0x9E37_79B9)
-                    ^ ordinal.rotate_left(17),
-            );
-            if let Some(answer) = crate::deviate::instead(active, known, draw, ordinal) {
-                self.active = self.options.profiles;
-                return answer;
-            }
-        }
-        let result = self.act(fields, known);
-        let mut answer = match result {
-            Ok(body) => Answer {
-                body,
-                action: known,
-                error: None,
-                http_status: 200,
-                content_type: "application/json",
-                delivery: Delivery::Now,
-                retry_after: None,
-            },
-            Err(e) => Answer {
-                body: to_json(&ErrorBody::from(&e)),
-                action: known,
-                error: Some(e.to_string()),
-                http_status: if active.has(Profile::Http4xxErrors) {
-                    match e {
-                        ApiError::InvalidKey => 401,
-                        ApiError::NotEnoughFunds => 402,
-                        _ => 400,
-                    }
-                } else {
-                    200
-                },
-                content_type: "application/json",
-                delivery: Delivery::Now,
-                retry_after: None,
-            },
-        };
-        if active != Profiles::NONE {
-            crate::deviate::reshape(active, fields, known, &mut answer);
-        }
-        // Between requests (clock ticks, admin changes) only the panel-wide
-        // profiles apply.
-        self.active = self.options.profiles;
-        answer
-    }
-
-    fn act(&mut self, fields: &Fields, action: Option<&'static str>) -> Result<Vec<u8>, ApiError> {
-        let key = fields.get("key").unwrap_or("");
-        let account = match self.keys.get(key) {
+    fn act<'a>(&'a mut self, request: &'a ApiRequest, rules: Rules) -> Result<Reply<'a>, ApiError> {
+        let account = match self.keys.get(request.key()) {
             Some(account) => *account,
-            None if self.active.has(Profile::InvalidKeyAccepted) => 0,
+            None if !rules.check_key => 0,
             None => return Err(ApiError::InvalidKey),
         };
-        match action {
-            Some("services") => Ok(self.services()),
-            Some("add") => self.add(account, fields),
-            Some("status") => self.status(account, fields),
-            Some("refill") => self.refill(account, fields),
-            Some("refill_status") => self.refill_status(account, fields),
-            Some("cancel") => self.cancel(account, fields),
-            Some("balance") => Ok(self.balance_body(account)),
-            _ => Err(ApiError::IncorrectRequest),
+        match request.call().ok_or(ApiError::IncorrectRequest)? {
+            Call::Services => Ok(Reply::Services(&self.fixture.services)),
+            Call::Balance => Ok(Reply::Balance(self.balance_body(account))),
+            Call::Add(fields) => self.add(account, fields, rules).map(Reply::Order),
+            Call::Status(ids) => self.status(account, ids, rules),
+            Call::Refill(ids) => self.refill(account, ids, rules),
+            Call::RefillStatus(ids) => self.refill_status(account, ids, rules),
+            Call::Cancel(ids) => self.cancel(account, ids, rules).map(Reply::Cancel),
         }
     }
 
-    fn services(&self) -> Vec<u8> {
-        let list: Vec<ServiceBody<'_>> = self
-            .fixture
-            .services
-            .iter()
-            .map(|s| ServiceBody {
-                service: s.id,
-                name: &s.name,
-                kind: s.kind.as_str(),
-                category: &s.category,
-                rate: &s.rate_text,
-                min: s.min.to_string(),
-                max: s.max.to_string(),
-                dripfeed: s.dripfeed,
-                refill: s.refill,
-                cancel: s.cancel,
-                desc: s.desc.as_deref(),
-            })
-            .collect();
-        to_json(&list)
-    }
-
-    fn balance_body(&self, account: u32) -> Vec<u8> {
-        to_json(&BalanceBody {
+    fn balance_body(&self, account: u32) -> BalanceBody<'_> {
+        BalanceBody {
             balance: self
                 .fixture
                 .precision
                 .format(self.balances[account as usize]),
             currency: &self.fixture.accounts[account as usize].currency,
-        })
+        }
     }
 
-    fn add(&mut self, account: u32, fields: &Fields) -> Result<Vec<u8>, ApiError> {
+    fn add(&mut self, account: u32, fields: &Fields, rules: Rules) -> Result<u64, ApiError> {
         let service = fields
             .get("service")
             .and_then(parse_id)
             .and_then(|id| self.fixture.service_index(id))
             .ok_or(ApiError::IncorrectService)?;
-        let profiles = self.active;
         let lowered;
-        let svc = if profiles.has(Profile::MinNotEnforced) {
+        let svc = if rules.enforce_min {
+            &self.fixture.services[service]
+        } else {
             lowered = Service {
                 min: 1,
                 ..self.fixture.services[service].clone()
             };
             &lowered
-        } else {
-            &self.fixture.services[service]
         };
-        let per = svc.kind.price_per();
-        // `wrong-charge`: ten times the price, for every type.
-        let factor = if profiles.has(Profile::WrongCharge) {
-            Decimal::TEN
-        } else {
+        let per = price_per(svc.kind);
+        let factor = if rules.fair_price {
             Decimal::ONE
+        } else {
+            Decimal::TEN
         };
         let new = match svc.order(fields) {
             Ok(new) => new,
             Err(e) => {
-                if profiles.has(Profile::ChargeOnError) {
+                if !rules.free_refusals {
                     let fee = self.fixture.precision.price(svc.rate, svc.min, per);
                     let balance = &mut self.balances[account as usize];
                     if let Some(fee) = fee.filter(|fee| *fee <= *balance) {
@@ -702,45 +508,43 @@ impl Panel {
         if self.fixture.lifecycles[lifecycle].last() > 0 {
             self.active_orders.insert(id);
         }
-        Ok(to_json(&AddBody { order: id }))
+        Ok(id)
     }
 
     /// The step order `index` shows to a status poll; in poll mode the order
     /// then moves one step on.
-    fn poll_order(&mut self, index: usize) -> Step {
+    fn poll_order(&mut self, index: usize, rules: Rules) -> Step {
         let mut step = self.step_of(index);
         if step.status == OrderStatus::Completed {
-            if self.active.has(Profile::IllegalTransition) && self.orders[index].shown_final {
+            if !rules.final_stays_final && self.orders[index].shown_final {
                 step.status = OrderStatus::InProgress;
             }
             self.orders[index].shown_final = true;
         }
         if self.options.clock == ClockMode::Poll {
-            self.advance_order(index, 1);
+            self.advance_order(index, 1, rules);
         }
         step
     }
 
     /// The status object of order `index` as it was on `step`.
-    fn status_body(&self, index: usize, step: Step) -> StatusBody<'_> {
+    fn status_body(&self, index: usize, step: Step, rules: Rules) -> StatusBody<'_> {
         let order = &self.orders[index];
         let (posts, expiry) = match order.subscription.as_deref() {
             Some((posts, expiry)) => (*posts, expiry.as_deref()),
             None => (None, None),
         };
         StatusBody {
-            charge: order.charge - self.refund_for(order, step),
+            charge: order.charge - self.refund_for(order, step, rules),
             precision: self.fixture.precision,
             start_count: if step.status == OrderStatus::Pending {
                 0
             } else {
                 order.start_count
             },
-            status: step.status.as_str(),
+            status: step.status,
             remains: match step.status {
-                OrderStatus::InProgress | OrderStatus::Processing
-                    if self.active.has(Profile::RemainsGrows) =>
-                {
+                OrderStatus::InProgress | OrderStatus::Processing if !rules.steady_remains => {
                     order.units + order.units / 10
                 }
                 _ => order.units - step.delivered_of(order.units),
@@ -752,40 +556,49 @@ impl Panel {
         }
     }
 
-    fn status(&mut self, account: u32, fields: &Fields) -> Result<Vec<u8>, ApiError> {
-        if let Some(raw) = fields.get("orders") {
-            let ids = self.bulk_ids(raw)?;
-            let polled: Vec<(&str, Option<(usize, Step)>)> = ids
-                .into_iter()
-                .map(|id| {
-                    let index = parse_id(id).and_then(|n| self.order_index(account, n));
-                    (id, index.map(|i| (i, self.poll_order(i))))
-                })
-                .collect();
-            let answers: Vec<(&str, Result<StatusBody<'_>, ApiError>)> = polled
+    fn status<'a>(
+        &'a mut self,
+        account: u32,
+        ids: Ids<'a>,
+        rules: Rules,
+    ) -> Result<Reply<'a>, ApiError> {
+        let raw = match ids {
+            Ids::Many(raw) => raw,
+            Ids::One(id) => {
+                let index = id
+                    .and_then(parse_id)
+                    .and_then(|n| self.order_index(account, n, rules))
+                    .ok_or(ApiError::IncorrectOrder)?;
+                let step = self.poll_order(index, rules);
+                return Ok(Reply::Status(self.status_body(index, step, rules)));
+            }
+        };
+        let ids = bulk_ids(raw, rules.overflow)?;
+        let polled: Vec<(&str, Option<(usize, Step)>)> = ids
+            .into_iter()
+            .map(|id| {
+                let index = parse_id(id).and_then(|n| self.order_index(account, n, rules));
+                (id, index.map(|i| (i, self.poll_order(i, rules))))
+            })
+            .collect();
+        let this = &*self;
+        Ok(Reply::StatusBulk(
+            polled
                 .into_iter()
                 .map(|(id, polled)| {
                     let item = polled
-                        .map(|(index, step)| self.status_body(index, step))
+                        .map(|(index, step)| this.status_body(index, step, rules))
                         .ok_or(ApiError::IncorrectOrder);
                     (id, item)
                 })
-                .collect();
-            return Ok(bulk_status(&answers));
-        }
-        let index = fields
-            .get("order")
-            .and_then(parse_id)
-            .and_then(|n| self.order_index(account, n))
-            .ok_or(ApiError::IncorrectOrder)?;
-        let step = self.poll_order(index);
-        Ok(self.status_body(index, step).to_json())
+                .collect(),
+        ))
     }
 
     /// Creates a refill of order `id`, or says why not.
-    fn refill_one(&mut self, account: u32, id: Option<u64>) -> Result<u64, ApiError> {
+    fn refill_one(&mut self, account: u32, id: Option<u64>, rules: Rules) -> Result<u64, ApiError> {
         let index = id
-            .and_then(|n| self.order_index(account, n))
+            .and_then(|n| self.order_index(account, n, rules))
             .ok_or(ApiError::IncorrectOrder)?;
         let order = &self.orders[index];
         let svc = &self.fixture.services[order.service as usize];
@@ -809,23 +622,26 @@ impl Panel {
         Ok(refill_id)
     }
 
-    fn refill(&mut self, account: u32, fields: &Fields) -> Result<Vec<u8>, ApiError> {
-        if let Some(raw) = fields.get("orders") {
-            let ids = self.bulk_ids(raw)?;
-            let items: Vec<RefillItem> = ids
-                .into_iter()
-                .map(|id| RefillItem {
-                    order: echo(id),
-                    refill: self.refill_one(account, parse_id(id)).into(),
-                })
-                .collect();
-            return Ok(to_json(&items));
+    fn refill<'a>(
+        &mut self,
+        account: u32,
+        ids: Ids<'_>,
+        rules: Rules,
+    ) -> Result<Reply<'a>, ApiError> {
+        match ids {
+            Ids::Many(raw) => Ok(Reply::RefillBulk(
+                bulk_ids(raw, rules.overflow)?
+                    .into_iter()
+                    .map(|id| RefillItem {
+                        order: echo(id),
+                        refill: self.refill_one(account, parse_id(id), rules).into(),
+                    })
+                    .collect(),
+            )),
+            Ids::One(id) => self
+                .refill_one(account, id.and_then(parse_id), rules)
+                .map(Reply::Refill),
         }
-        let id = fields.get("order").and_then(parse_id);
-        let refill = self.refill_one(account, id)?;
-        Ok(to_json(&RefillBody {
-            refill: refill.to_string(),
-        }))
     }
 
     /// The status of refill `id`; in poll mode the refill then moves on.
@@ -833,53 +649,46 @@ impl Panel {
         &mut self,
         account: u32,
         id: Option<u64>,
-    ) -> Result<&'static str, ApiError> {
+        rules: Rules,
+    ) -> Result<RefillStatus, ApiError> {
         let index = id
-            .and_then(|n| self.refill_index(account, n))
+            .and_then(|n| self.refill_index(account, n, rules))
             .ok_or(ApiError::RefillNotFound)?;
         let refill = &self.refills[index];
-        let status: RefillStatus = self.fixture.refill_lifecycles[refill.lifecycle as usize]
+        let status = self.fixture.refill_lifecycles[refill.lifecycle as usize]
             .step(refill.position as usize);
         if self.options.clock == ClockMode::Poll {
             self.advance_refill(index, 1);
         }
-        Ok(status.as_str())
+        Ok(status)
     }
 
-    fn refill_status(&mut self, account: u32, fields: &Fields) -> Result<Vec<u8>, ApiError> {
-        if let Some(raw) = fields.get("refills") {
-            let ids = self.bulk_ids(raw)?;
-            let items: Vec<RefillStatusItem> = ids
-                .into_iter()
-                .map(|id| RefillStatusItem {
-                    refill: echo(id),
-                    status: self.refill_status_one(account, parse_id(id)).into(),
-                })
-                .collect();
-            return Ok(to_json(&items));
+    fn refill_status<'a>(
+        &mut self,
+        account: u32,
+        ids: Ids<'_>,
+        rules: Rules,
+    ) -> Result<Reply<'a>, ApiError> {
+        match ids {
+            Ids::Many(raw) => Ok(Reply::RefillStatusBulk(
+                bulk_ids(raw, rules.overflow)?
+                    .into_iter()
+                    .map(|id| RefillStatusItem {
+                        refill: echo(id),
+                        status: self.refill_status_one(account, parse_id(id), rules).into(),
+                    })
+                    .collect(),
+            )),
+            Ids::One(id) => self
+                .refill_status_one(account, id.and_then(parse_id), rules)
+                .map(Reply::RefillStatus),
         }
-        let id = fields.get("refill").and_then(parse_id);
-        let status = self.refill_status_one(account, id)?;
-        Ok(to_json(&RefillStatusBody { status }))
-    }
-
-    /// The ids of a bulk field, with the limit unless `bulk-overflow-ignored`.
-    fn bulk_ids<'a>(&self, raw: &'a str) -> Result<Vec<&'a str>, ApiError> {
-        let overflow = self.active.has(Profile::BulkOverflowIgnored);
-        let mut ids = bulk_ids(raw, (!overflow).then_some(BULK_LIMIT));
-        if self.active.has(Profile::BulkOverflowTruncated) {
-            ids = bulk_ids(raw, None).map(|mut all| {
-                all.truncate(BULK_LIMIT);
-                all
-            });
-        }
-        ids
     }
 
     /// Cancels order `id`, or says why not.
-    fn cancel_one(&mut self, account: u32, id: Option<u64>) -> Result<u8, ApiError> {
+    fn cancel_one(&mut self, account: u32, id: Option<u64>, rules: Rules) -> Result<u8, ApiError> {
         let index = id
-            .and_then(|n| self.order_index(account, n))
+            .and_then(|n| self.order_index(account, n, rules))
             .ok_or(ApiError::IncorrectOrder)?;
         let step = self.step_of(index);
         let svc = &self.fixture.services[self.orders[index].service as usize];
@@ -892,26 +701,29 @@ impl Panel {
         });
         self.active_orders
             .remove(&(self.fixture.first_order_id + index as u64));
-        self.settle(index);
+        self.settle(index, rules);
         Ok(1)
     }
 
     /// `cancel` takes `orders`; like real panels, the mock also reads a single
     /// `order` (two public clients send it, REAL-WORLD D18) and answers the list.
-    fn cancel(&mut self, account: u32, fields: &Fields) -> Result<Vec<u8>, ApiError> {
-        let raw = fields
-            .get("orders")
-            .or_else(|| fields.get("order"))
-            .ok_or(ApiError::IncorrectOrder)?;
-        let ids = self.bulk_ids(raw)?;
-        let items: Vec<CancelItem> = ids
+    fn cancel(
+        &mut self,
+        account: u32,
+        ids: Ids<'_>,
+        rules: Rules,
+    ) -> Result<Vec<CancelItem>, ApiError> {
+        let raw = match ids {
+            Ids::Many(raw) | Ids::One(Some(raw)) => raw,
+            Ids::One(None) => return Err(ApiError::IncorrectOrder),
+        };
+        Ok(bulk_ids(raw, rules.overflow)?
             .into_iter()
             .map(|id| CancelItem {
                 order: echo(id),
-                cancel: self.cancel_one(account, parse_id(id)).into(),
+                cancel: self.cancel_one(account, parse_id(id), rules).into(),
             })
-            .collect();
-        Ok(to_json(&items))
+            .collect())
     }
 }
 
@@ -932,14 +744,19 @@ fn echo(id: &str) -> EchoId {
 }
 
 /// The ids of a bulk field: split on commas, trimmed, blanks dropped,
-/// duplicates answered once, in request order.
-pub fn bulk_ids(raw: &str, limit: Option<usize>) -> Result<Vec<&str>, ApiError> {
+/// duplicates answered once, in request order; past [`BULK_LIMIT`] distinct
+/// ids, what `overflow` says.
+pub fn bulk_ids(raw: &str, overflow: Overflow) -> Result<Vec<&str>, ApiError> {
     let mut ids: Vec<&str> = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();
     for id in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         if seen.insert(id) {
-            if limit == Some(ids.len()) {
-                return Err(ApiError::TooManyIds(BULK_LIMIT));
+            if ids.len() == BULK_LIMIT {
+                match overflow {
+                    Overflow::Refuse => return Err(ApiError::TooManyIds(BULK_LIMIT)),
+                    Overflow::Truncate => break,
+                    Overflow::AnswerAll => {}
+                }
             }
             ids.push(id);
         }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
 use serde_json::Value;
+use smm_contract::Action;
 
 use super::{Ctx, UNKNOWN_ID};
 use crate::client::{Exchange, TransportError};
@@ -110,7 +111,7 @@ fn status_probe(known: Vec<u64>) -> BoxedStrategy<Probe> {
 
 fn invalid_probe() -> BoxedStrategy<Probe> {
     let action = prop_oneof![
-        prop::sample::select(smm_mock::state::ACTIONS.to_vec()).prop_map(str::to_owned),
+        prop::sample::select(Action::ALL.to_vec()).prop_map(|a| a.as_str().to_owned()),
         "[a-zA-Z_]{1,14}",
     ];
     let key = prop_oneof![
@@ -128,9 +129,7 @@ fn invalid_probe() -> BoxedStrategy<Probe> {
             }
         });
     let unknown = "[a-z_]{1,14}"
-        .prop_filter("not an action", |a| {
-            !smm_mock::state::ACTIONS.contains(&a.as_str())
-        })
+        .prop_filter("not an action", |a| Action::parse(a).is_none())
         .prop_map(Probe::UnknownAction);
     prop_oneof![3 => bad_key, 1 => unknown].boxed()
 }

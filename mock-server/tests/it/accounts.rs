@@ -79,7 +79,8 @@ async fn each_key_has_its_own_balance_and_currency() {
 #[tokio::test]
 async fn a_wrong_empty_or_missing_key_is_refused_for_every_action() {
     let mock = Mock::start().await;
-    for action in smm_mock::state::ACTIONS.into_iter().chain(["nope"]) {
+    let actions = smm_mock::Action::ALL.map(smm_mock::Action::as_str);
+    for action in actions.into_iter().chain(["nope"]) {
         for key in [Some("wrong"), Some(""), None] {
             let mut fields = vec![("action", action), ("order", "23501"), ("orders", "23501")];
             if let Some(key) = key {

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use smm_mock::request::Fields;
-use smm_mock::{Fixture, Panel, PanelOptions};
+use smm_mock::router::ApiRequest;
+use smm_mock::{Fixture, Panel, PanelOptions, Rules};
 
 use crate::support::{check_api_answer, error_of, is_error, schema_for, schemas, Mock, Raw};
 
@@ -350,9 +351,10 @@ proptest! {
             if fields.add_form(&bytes).is_err() {
                 continue;
             }
-            let answer = panel.handle(&fields);
-            let value: serde_json::Value = serde_json::from_slice(&answer.body).expect("JSON");
-            let pairs: Vec<(&str, &str)> = fields.iter().collect();
+            let request = ApiRequest::new(fields);
+            let body = panel.handle(&request, Rules::CONTRACT).to_json();
+            let value: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+            let pairs: Vec<(&str, &str)> = request.fields().iter().collect();
             let schema = if is_error(&value) { "error" } else { schema_for(&pairs, &value) };
             let errors = schemas().errors(schema, &value);
             prop_assert!(errors.is_empty(), "{} against {}: {:?}", value, schema, errors);
