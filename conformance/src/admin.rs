@@ -1,10 +1,12 @@
 //! The mock's admin API, used only when told (`--mock-admin URL`, or the
 //! in-process mock): it never probes admin paths on its own.
 
-use crate::client::Client;
+use smm_contract::OrderStatus;
+
+use crate::client::{AdminError, Client};
 
 /// Advances the mock's clock by `ticks`.
-pub async fn advance(client: &Client, admin: &str, ticks: u64) -> Result<(), String> {
+pub async fn advance(client: &Client, admin: &str, ticks: u64) -> Result<(), AdminError> {
     client
         .admin_post(
             &format!("{admin}/clock/advance"),
@@ -19,13 +21,13 @@ pub async fn force_status(
     client: &Client,
     admin: &str,
     id: u64,
-    status: &str,
+    status: OrderStatus,
     delivered: u8,
-) -> Result<(), String> {
+) -> Result<(), AdminError> {
     client
         .admin_post(
             &format!("{admin}/orders/{id}/status"),
-            &serde_json::json!({ "status": status, "delivered": delivered }),
+            &serde_json::json!({ "status": status.as_str(), "delivered": delivered }),
         )
         .await
         .map(|_| ())
@@ -33,7 +35,7 @@ pub async fn force_status(
 
 /// Whether the mock moves orders on each status poll by itself (its clock
 /// mode is `poll`), so the runner must not advance it too.
-pub async fn polls_advance(client: &Client, admin: &str) -> Result<bool, String> {
+pub async fn polls_advance(client: &Client, admin: &str) -> Result<bool, AdminError> {
     let clock = client.admin_get(&format!("{admin}/clock")).await?;
     Ok(clock["mode"] == "poll")
 }

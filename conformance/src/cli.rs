@@ -1,17 +1,22 @@
-//! The command line: `smm-conformance run …` and `smm-conformance list`.
+//! The command line: its arguments (clap), turned into the library's
+//! options, and each subcommand dispatched: `run`, `list`, `snapshot`,
+//! `diff`. What a subcommand writes is rendered by [`crate::report`].
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use rust_decimal::Decimal;
 use smm_mock::profile::Profile;
 
-use crate::outcome::{exit_code, Mode};
-use crate::report;
+use crate::outcome::{exit_code, Mode, Outcome};
+use crate::report::diff::DiffReport;
+pub use crate::report::Format;
+use crate::report::{self, human};
+use crate::snapshot::{Severity, Snapshot};
 use crate::suite::{catalogue, Selection};
-use crate::Options;
+use crate::{Options, RunError};
 
 /// Checks an SMM panel (API v2) against its contract.
 #[derive(Debug, Parser)]
@@ -117,17 +122,6 @@ pub struct DiffArgs {
     pub format: Format,
 }
 
-/// What stdout gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Text for people.
-    Human,
-    /// JSON: for `run`, the report of schemas/report.schema.json; for `diff`, the changes.
-    Json,
-    /// JUnit XML.
-    Junit,
-}
-
 /// `run`'s options.
 #[derive(Debug, clap::Args)]
 #[command(
@@ -220,54 +214,80 @@ pub fn list(out: &mut dyn Write) -> std::io::Result<()> {
     Ok(())
 }
 
-fn usage(err: &mut dyn Write, message: &str) -> u8 {
+/// Something the user must fix before a check means anything (exit code 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UsageError {
+    /// A key file that cannot be read.
+    #[error("--key-file {path}: {reason}")]
+    KeyFile {
+        /// The file.
+        path: String,
+        /// Why it cannot be read.
+        reason: String,
+    },
+    /// Both `--key` and `--key-file`.
+    #[error("give --key or --key-file, not both")]
+    TwoKeys,
+    /// An option that needs `--url`.
+    #[error("{0} is for a real panel: add --url (without it, the built-in mock runs)")]
+    NeedsUrl(&'static str),
+    /// `--mock-profile` with `--url`.
+    #[error("--mock-profile only applies to the in-process mock (without --url)")]
+    ProfileWithUrl,
+    /// A URL that is not an http(s) endpoint.
+    #[error("--url `{0}`: expected the endpoint as you would paste it, like https://panel.example/api/v2")]
+    Url(String),
+    /// A selection that names no check.
+    #[error("no check is `{0}` or starts with `{0}.`: see `smm-conformance list`")]
+    NoSuchCheck(String),
+    /// A number out of its range, or a malformed option value.
+    #[error("{0}")]
+    Value(String),
+}
+
+fn usage(err: &mut dyn Write, message: &dyn std::fmt::Display) -> u8 {
     let _ = writeln!(err, "smm-conformance: {message}");
     exit_code::USAGE
 }
 
 /// Turns arguments into options, reading the key from a file or the environment.
-pub fn options(args: &RunArgs) -> Result<Options, String> {
+pub fn options(args: &RunArgs) -> Result<Options, UsageError> {
     let key = resolve_key(&args.key, &args.key_file)?;
     if args.url.is_none() && (args.key.is_some() || args.key_file.is_some() || args.allow_orders) {
-        return Err("--key and --allow-orders are for a real panel: add --url (without it, the built-in mock runs)".into());
+        return Err(UsageError::NeedsUrl("--key and --allow-orders"));
     }
     if let Some(url) = &args.url {
         if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
-            return Err(format!("--url `{url}`: expected the endpoint as you would paste it, like https://panel.example/api/v2"));
+            return Err(UsageError::Url(url.clone()));
         }
     }
     if args.url.is_none() && args.second_key.is_some() {
-        return Err(
-            "--second-key is for a real panel: add --url (without it, the built-in mock runs)"
-                .into(),
-        );
+        return Err(UsageError::NeedsUrl("--second-key"));
     }
     if args.cases == 0 {
-        return Err("--cases must be at least 1".into());
+        return Err(UsageError::Value("--cases must be at least 1".into()));
     }
-    let ids: Vec<&str> = crate::suite::catalogue().iter().map(|c| c.id).collect();
+    let ids: Vec<&str> = catalogue().iter().map(|c| c.id).collect();
     for pattern in args.only.iter().chain(&args.skip) {
         let selection = Selection {
             only: vec![pattern.clone()],
             skip: Vec::new(),
         };
         if !ids.iter().any(|id| selection.selects(id)) {
-            return Err(format!(
-                "no check is `{pattern}` or starts with `{pattern}.`: see `smm-conformance list`"
-            ));
+            return Err(UsageError::NoSuchCheck(pattern.clone()));
         }
     }
     if args.url.is_some() && !args.mock_profiles.is_empty() {
-        return Err("--mock-profile only applies to the in-process mock (without --url)".into());
+        return Err(UsageError::ProfileWithUrl);
     }
     if args.max_spend.is_some_and(|m| m.is_sign_negative()) {
-        return Err("--max-spend must be ≥ 0".into());
+        return Err(UsageError::Value("--max-spend must be ≥ 0".into()));
     }
     if !args.rate.is_finite() || args.rate < 0.0 {
-        return Err(format!(
+        return Err(UsageError::Value(format!(
             "--rate {}: expected requests per second, 0 or more",
             args.rate
-        ));
+        )));
     }
     let headers = parse_headers(&args.headers)?;
     Ok(Options {
@@ -300,166 +320,140 @@ pub fn options(args: &RunArgs) -> Result<Options, String> {
     })
 }
 
-/// Runs `run` and writes the reports; returns the exit code.
-pub async fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+/// One check done, as the progress line hears of it.
+struct Done {
+    done: usize,
+    total: usize,
+    id: &'static str,
+    outcome: Outcome,
+}
+
+/// Runs `run` and writes the reports; returns the exit code. Progress goes
+/// to `err`, and only when `progress` is set (a terminal).
+pub async fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write, progress: bool) -> u8 {
     if args.list {
         let _ = list(out);
         return exit_code::OK;
     }
     let mut options = match options(args) {
         Ok(options) => options,
-        Err(message) => return usage(err, &message),
+        Err(e) => return usage(err, &e),
     };
-    if err_is_terminal() {
+    let secrets = crate::secrets_of(&options);
+    let (events, mut heard) = tokio::sync::mpsc::unbounded_channel::<Done>();
+    if progress {
         let _ = writeln!(
             err,
             "smm-conformance: checking {} …",
             report::redact(
                 options.url.as_deref().unwrap_or("the in-process mock"),
-                &options
-                    .key
-                    .iter()
-                    .chain(&options.second_key)
-                    .cloned()
-                    .collect::<Vec<_>>()
+                &secrets
             )
         );
-        // Progress goes to the terminal only; reports stay byte-stable.
-        let on_check = |done: usize, total: usize, id: &str, outcome: crate::outcome::Outcome| {
-            let mut err = std::io::stderr();
-            let _ = write!(err, "\r\x1b[2K[{done}/{total}] {id}: {}", outcome.as_str());
-            if done == total {
-                let _ = write!(err, "\r\x1b[2K");
-            }
-        };
-        options.progress = Some(crate::suite::Progress(std::sync::Arc::new(on_check)));
+        options.progress = Some(crate::suite::Progress(std::sync::Arc::new(
+            move |done, total, id, outcome| {
+                let _ = events.send(Done {
+                    done,
+                    total,
+                    id,
+                    outcome,
+                });
+            },
+        )));
+    } else {
+        drop(events);
     }
-    let target = options
-        .url
-        .clone()
-        .unwrap_or_else(|| "in-process mock".into());
-    let (mode, seed, cases, selection) = (
-        options.mode,
-        options.seed,
-        options.cases,
-        options.selection.clone(),
-    );
-    let known_secrets: Vec<String> = options
-        .key
-        .iter()
-        .chain(&options.second_key)
-        .cloned()
-        .collect();
-    let run = match crate::execute(options).await {
-        Ok(run) => run,
-        Err(crate::RunError::Usage(message)) => return usage(err, &message),
-        Err(crate::RunError::Unreachable(message)) => {
+    // Progress is written as it comes, to the injected writer; reports stay
+    // byte-stable.
+    // The listener ends when the last sender is gone: the copy kept for the
+    // fallback report holds none.
+    let mut kept = options.clone();
+    kept.progress = None;
+    let execution = crate::execute(options);
+    let listening = async {
+        while let Some(d) = heard.recv().await {
+            let _ = human::progress(err, d.done, d.total, d.id, d.outcome);
+        }
+    };
+    let (result, ()) = tokio::join!(execution, listening);
+    let report = match result {
+        Ok(run) => run.report,
+        Err(RunError::Usage(message)) => return usage(err, &message),
+        Err(RunError::Unreachable(message)) => {
             let _ = writeln!(err, "smm-conformance: {message}");
-            // CI still gets its report files: every check an Error, saying why.
-            let checks = catalogue()
-                .into_iter()
-                .filter(|c| selection.selects(c.id))
-                .map(|c| crate::outcome::CheckResult {
-                    id: c.id,
-                    section: c.section,
-                    title: c.title,
-                    outcome: crate::outcome::Outcome::Error,
-                    message: message.clone(),
-                    evidence: Vec::new(),
-                })
-                .collect();
-            let secrets = known_secrets;
-            crate::Run {
-                report: crate::outcome::Report::new(
-                    report::redact(&target, &secrets),
-                    mode,
-                    seed,
-                    cases,
-                    checks,
-                ),
-                secrets,
-            }
+            crate::unreachable_report(&kept, &message)
         }
     };
     let color = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none()
         && args.format == Format::Human;
-    let shown = report::redact_report(&run.report, &run.secrets);
-    let render = |format: Format| -> Vec<u8> {
-        let mut buf = Vec::new();
-        let _ = match format {
-            Format::Human => report::human::write(&shown, &mut buf, color),
-            Format::Json => report::json::write(&shown, &mut buf),
-            Format::Junit => report::junit::write(&shown, &mut buf),
-        };
-        buf
-    };
     for (path, format) in [
         (&args.report_json, Format::Json),
         (&args.report_junit, Format::Junit),
     ] {
         if let Some(path) = path {
-            if let Err(e) = std::fs::write(path, render(format)) {
+            if let Err(e) = std::fs::write(path, report::render(&report, format, false)) {
                 let _ = writeln!(err, "smm-conformance: cannot write {}: {e}", path.display());
                 return exit_code::USAGE;
             }
         }
     }
-    let _ = out.write_all(&render(args.format));
-    run.report.exit_code()
-}
-
-fn err_is_terminal() -> bool {
-    std::io::stderr().is_terminal()
+    let _ = report::write(&report, args.format, color, out);
+    report.exit_code()
 }
 
 /// A positive, finite number of seconds that a `Duration` can hold.
-fn seconds(flag: &str, value: f64) -> Result<Duration, String> {
+fn seconds(flag: &str, value: f64) -> Result<Duration, UsageError> {
     Duration::try_from_secs_f64(value)
         .ok()
         .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("{flag} {value}: expected a positive number of seconds"))
+        .ok_or_else(|| {
+            UsageError::Value(format!(
+                "{flag} {value}: expected a positive number of seconds"
+            ))
+        })
 }
 
-fn parse_headers(headers: &[String]) -> Result<Vec<(String, String)>, String> {
+fn parse_headers(headers: &[String]) -> Result<Vec<(String, String)>, UsageError> {
     headers
         .iter()
         .map(|h| {
             h.split_once(':')
                 .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-                .ok_or_else(|| format!("--header `{h}`: expected NAME:VALUE"))
+                .ok_or_else(|| UsageError::Value(format!("--header `{h}`: expected NAME:VALUE")))
         })
         .collect()
 }
 
-fn resolve_key(key: &Option<String>, key_file: &Option<PathBuf>) -> Result<Option<String>, String> {
+fn resolve_key(
+    key: &Option<String>,
+    key_file: &Option<PathBuf>,
+) -> Result<Option<String>, UsageError> {
     match (key, key_file) {
-        (Some(_), Some(_)) => Err("give --key or --key-file, not both".into()),
+        (Some(_), Some(_)) => Err(UsageError::TwoKeys),
         (Some(k), None) => Ok(Some(k.clone())),
         (None, Some(path)) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("--key-file {}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(path).map_err(|e| UsageError::KeyFile {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
             Ok(Some(text.lines().next().unwrap_or("").trim().to_owned()))
         }
         (None, None) => Ok(std::env::var("SMM_API_KEY").ok()),
     }
 }
 
-fn target_options(args: &TargetArgs) -> Result<Options, String> {
+fn target_options(args: &TargetArgs) -> Result<Options, UsageError> {
     let key = resolve_key(&args.key, &args.key_file)?;
     if let Some(url) = &args.url {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!("--url `{url}`: expected the endpoint as you would paste it, like https://panel.example/api/v2"));
+            return Err(UsageError::Url(url.clone()));
         }
         if !args.mock_profiles.is_empty() {
-            return Err(
-                "--mock-profile only applies to the in-process mock (without --url)".into(),
-            );
+            return Err(UsageError::ProfileWithUrl);
         }
     } else if args.key.is_some() {
-        return Err(
-            "--key is for a real panel: add --url (without it, the built-in mock runs)".into(),
-        );
+        return Err(UsageError::NeedsUrl("--key"));
     }
     let headers = parse_headers(&args.headers)?;
     Ok(Options {
@@ -473,11 +467,12 @@ fn target_options(args: &TargetArgs) -> Result<Options, String> {
     })
 }
 
-async fn live_snapshot(args: &TargetArgs) -> Result<crate::snapshot::Snapshot, (u8, String)> {
-    let options = target_options(args).map_err(|m| (exit_code::USAGE, m))?;
+/// Takes a live snapshot; on failure, the exit code and the message.
+async fn live_snapshot(args: &TargetArgs) -> Result<Snapshot, (u8, String)> {
+    let options = target_options(args).map_err(|e| (exit_code::USAGE, e.to_string()))?;
     let connected = crate::connect(options).await.map_err(|e| match e {
-        crate::RunError::Usage(m) => (exit_code::USAGE, m),
-        crate::RunError::Unreachable(m) => (exit_code::UNREACHABLE, m),
+        RunError::Usage(m) => (exit_code::USAGE, m),
+        RunError::Unreachable(m) => (exit_code::UNREACHABLE, m),
     })?;
     let target = if connected.mock.is_some() {
         connected.target_name.clone()
@@ -486,10 +481,14 @@ async fn live_snapshot(args: &TargetArgs) -> Result<crate::snapshot::Snapshot, (
     };
     let snapshot = crate::snapshot::take(&connected.client, &target, &connected.options.orders)
         .await
-        .map_err(|m| (exit_code::USAGE, report::redact(&m, &connected.secrets)))?;
+        .map_err(|e| {
+            (
+                exit_code::USAGE,
+                report::redact(&e.to_string(), &connected.secrets),
+            )
+        })?;
     // Nothing secret may reach the file, even a key a panel echoed.
-    let text = report::redact(&snapshot.to_json(), &connected.secrets);
-    serde_json::from_str(&text).map_err(|e| (exit_code::UNREACHABLE, e.to_string()))
+    Ok(snapshot.redacted(&connected.secrets))
 }
 
 /// `snapshot`: writes the snapshot; returns the exit code.
@@ -516,157 +515,73 @@ pub async fn snapshot(args: &SnapshotArgs, out: &mut dyn Write, err: &mut dyn Wr
     exit_code::OK
 }
 
-/// `diff`: compares, reports, and returns the exit code.
-pub async fn diff(args: &DiffArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    use crate::snapshot::{Severity, Snapshot};
-    let load = |path: &PathBuf| Snapshot::load(path).map_err(|e| e.to_string());
-    let pair = match (&args.against, &args.old, &args.new) {
-        (Some(stored), _, _) => match load(stored) {
-            Ok(old) => match live_snapshot(&TargetArgs {
-                // The same orders as the stored snapshot, unless told otherwise.
-                orders: if args.target.orders.is_empty() {
-                    old.orders.clone()
-                } else {
-                    args.target.orders.clone()
-                },
-                ..args.target.clone()
-            })
-            .await
-            {
-                Ok(new) => Ok((old, new, stored.display().to_string(), "live".to_owned())),
-                Err((code, message)) => {
-                    let _ = writeln!(err, "smm-conformance: {message}");
-                    return code;
-                }
-            },
-            Err(e) => Err(e),
-        },
-        (None, Some(old), Some(new)) => load(old).and_then(|o| {
-            Ok((
-                o,
-                load(new)?,
-                old.display().to_string(),
-                new.display().to_string(),
-            ))
-        }),
-        _ => Err("give OLD and NEW snapshots, or --against FILE with --url".into()),
-    };
+/// The two snapshots `diff` compares, with their names; or the exit code and
+/// why not.
+async fn snapshots(args: &DiffArgs) -> Result<(Snapshot, Snapshot, String, String), (u8, String)> {
+    let load = |path: &Path| Snapshot::load(path).map_err(|e| (exit_code::USAGE, e.to_string()));
     if args.against.is_none()
         && (args.target.url.is_some()
             || args.target.key.is_some()
             || args.target.key_file.is_some()
             || !args.target.orders.is_empty())
     {
-        return usage(
-            err,
-            "--url, --key and --order go with --against FILE (OLD and NEW are both files)",
-        );
+        return Err((
+            exit_code::USAGE,
+            "--url, --key and --order go with --against FILE (OLD and NEW are both files)".into(),
+        ));
     }
-    let (old, new, old_name, new_name) = match pair {
+    match (&args.against, &args.old, &args.new) {
+        (Some(stored), _, _) => {
+            let old = load(stored)?;
+            // The same orders as the stored snapshot, unless told otherwise.
+            let target = TargetArgs {
+                orders: if args.target.orders.is_empty() {
+                    old.orders.clone()
+                } else {
+                    args.target.orders.clone()
+                },
+                ..args.target.clone()
+            };
+            let new = live_snapshot(&target).await?;
+            Ok((old, new, stored.display().to_string(), "live".to_owned()))
+        }
+        (None, Some(old), Some(new)) => Ok((
+            load(old)?,
+            load(new)?,
+            old.display().to_string(),
+            new.display().to_string(),
+        )),
+        _ => Err((
+            exit_code::USAGE,
+            "give OLD and NEW snapshots, or --against FILE with --url".into(),
+        )),
+    }
+}
+
+/// `diff`: compares, reports, and returns the exit code.
+pub async fn diff(args: &DiffArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let (old, new, old_name, new_name) = match snapshots(args).await {
         Ok(pair) => pair,
-        Err(message) => return usage(err, &message),
+        Err((code, message)) => {
+            let _ = writeln!(err, "smm-conformance: {message}");
+            return code;
+        }
     };
     let limit = args.max_rate_increase.unwrap_or(Decimal::MAX);
     let changes = crate::snapshot::diff(&old, &new, limit);
-    let count = |s: Severity| changes.iter().filter(|c| c.severity == s).count();
-    let (breaking, drift, compatible) = (
-        count(Severity::Breaking),
-        count(Severity::Drift),
-        count(Severity::Compatible),
-    );
-    let threshold = match args.fail_on {
-        FailOn::Breaking => Some(Severity::Breaking),
-        FailOn::Drift => Some(Severity::Drift),
-        FailOn::Any => Some(Severity::Compatible),
-        FailOn::None => None,
+    let diff = DiffReport {
+        old: (&old, &old_name),
+        new: (&new, &new_name),
+        changes: &changes,
+        fail_from: match args.fail_on {
+            FailOn::Breaking => Some(Severity::Breaking),
+            FailOn::Drift => Some(Severity::Drift),
+            FailOn::Any => Some(Severity::Compatible),
+            FailOn::None => None,
+        },
     };
-    let failing = |c: &crate::snapshot::Change| threshold.is_some_and(|t| c.severity >= t);
-    let _ = match args.format {
-        Format::Human => (|| -> std::io::Result<()> {
-            writeln!(out, "smm-conformance diff: {old_name} → {new_name}")?;
-            for c in &changes {
-                writeln!(
-                    out,
-                    "{:<11} {:<10} {}",
-                    c.severity.as_str().to_uppercase(),
-                    c.area,
-                    c.what
-                )?;
-            }
-            let unified = crate::snapshot::unified(&old, &new, &old_name, &new_name);
-            if !unified.is_empty() {
-                writeln!(out)?;
-                write!(out, "{unified}")?;
-            }
-            writeln!(out)?;
-            writeln!(
-                out,
-                "{breaking} breaking, {drift} drift, {compatible} compatible"
-            )
-        })(),
-        Format::Json => {
-            let doc = serde_json::json!({
-                "format": "smm-conformance-diff",
-                "version": 1,
-                "old": old_name, "new": new_name,
-                "counts": {"breaking": breaking, "drift": drift, "compatible": compatible},
-                "changes": changes,
-            });
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&doc).unwrap_or_default()
-            )
-        }
-        Format::Junit => (|| -> std::io::Result<()> {
-            let esc = |t: &str| {
-                t.replace('&', "&amp;")
-                    .replace('<', "&lt;")
-                    .replace('>', "&gt;")
-                    .replace('"', "&quot;")
-            };
-            let failures = changes.iter().filter(|c| failing(c)).count();
-            writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-            writeln!(
-                out,
-                r#"<testsuites name="smm-conformance diff" tests="{}" failures="{failures}">"#,
-                changes.len().max(1)
-            )?;
-            writeln!(
-                out,
-                r#"  <testsuite name="{} → {}" tests="{}" failures="{failures}">"#,
-                esc(&old_name),
-                esc(&new_name),
-                changes.len().max(1)
-            )?;
-            if changes.is_empty() {
-                writeln!(
-                    out,
-                    r#"    <testcase classname="smm-conformance.diff" name="no change"/>"#
-                )?;
-            }
-            for c in &changes {
-                write!(
-                    out,
-                    r#"    <testcase classname="smm-conformance.diff.{}" name="{}""#,
-                    c.area,
-                    esc(&c.what)
-                )?;
-                if failing(c) {
-                    writeln!(
-                        out,
-                        ">\n      <failure message=\"{}: {}\"/>\n    </testcase>",
-                        c.severity.as_str(),
-                        esc(&c.what)
-                    )?;
-                } else {
-                    writeln!(out, "/>")?;
-                }
-            }
-            writeln!(out, "  </testsuite>\n</testsuites>")
-        })(),
-    };
-    if changes.iter().any(failing) {
+    let _ = report::diff::write(&diff, args.format, out);
+    if changes.iter().any(|c| diff.fails(c)) {
         exit_code::FAILED
     } else {
         exit_code::OK

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use smm_contract::Action;
 
 /// Where and how to reach the panel.
 #[derive(Debug, Clone)]
@@ -29,11 +30,22 @@ pub struct Target {
     pub rate: f64,
 }
 
+/// How the fields of a request are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// A POST with a form body (`application/x-www-form-urlencoded`): the contract's way.
+    Form,
+    /// A GET with the fields in the query string (a transport probe).
+    Query,
+    /// A POST with a JSON object body (a transport probe).
+    Json,
+}
+
 /// One request and what came back.
 #[derive(Debug, Clone)]
 pub struct Exchange {
-    /// The method (`POST`, or `GET` for the transport probes).
-    pub method: &'static str,
+    /// How the fields were sent.
+    pub method: Method,
     /// The fields sent, in order.
     pub fields: Vec<(String, String)>,
     /// What came back, or why nothing did.
@@ -61,26 +73,17 @@ pub struct Answer {
 }
 
 /// Why a request got no answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransportError {
     /// No answer within the timeout.
+    #[error("no answer within the timeout")]
     Timeout,
     /// Still HTTP 429 when the timeout ran out.
+    #[error("still HTTP 429 (rate limited) when the timeout ran out")]
     RateLimited,
     /// Connection refused, reset, DNS, TLS, …
+    #[error("connection failed: {0}")]
     Connection(String),
-}
-
-impl std::fmt::Display for TransportError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Timeout => f.write_str("no answer within the timeout"),
-            Self::RateLimited => {
-                f.write_str("still HTTP 429 (rate limited) when the timeout ran out")
-            }
-            Self::Connection(e) => write!(f, "connection failed: {e}"),
-        }
-    }
 }
 
 /// What the transport checks need to know of every exchange.
@@ -98,6 +101,53 @@ pub struct Observations {
     pub dropped: Vec<(String, String)>,
 }
 
+/// Why a client cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// An extra header that HTTP cannot carry.
+    #[error("header `{name}`: {reason}")]
+    Header {
+        /// The header's name.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The HTTP client itself (TLS set-up).
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
+}
+
+/// Why the mock's admin API did not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// No answer.
+    #[error("{url}: {reason}")]
+    Transport {
+        /// The admin URL.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+    /// An answer that is not a success.
+    #[error("{url}: HTTP {status}: {body}")]
+    Refused {
+        /// The admin URL.
+        url: String,
+        /// Its HTTP status.
+        status: u16,
+        /// Its body.
+        body: String,
+    },
+    /// A success that is not JSON.
+    #[error("{url}: {reason}")]
+    NotJson {
+        /// The admin URL.
+        url: String,
+        /// Why it does not parse.
+        reason: String,
+    },
+}
+
 /// The client of one run.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -109,14 +159,18 @@ pub struct Client {
 
 impl Client {
     /// A client for `target`.
-    pub fn new(target: Target) -> Result<Client, String> {
+    pub fn new(target: Target) -> Result<Client, ClientError> {
         let mut headers = reqwest::header::HeaderMap::new();
         for (name, value) in &target.headers {
-            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
-                .map_err(|e| format!("header `{name}`: {e}"))?;
+            let invalid = |reason: String| ClientError::Header {
+                name: name.clone(),
+                reason,
+            };
+            let header = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| invalid(e.to_string()))?;
             let value = reqwest::header::HeaderValue::from_str(value)
-                .map_err(|e| format!("header `{name}`: {e}"))?;
-            headers.insert(name, value);
+                .map_err(|e| invalid(e.to_string()))?;
+            headers.insert(header, value);
         }
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
@@ -125,7 +179,7 @@ impl Client {
             .default_headers(headers)
             .timeout(target.timeout)
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(|e| ClientError::Build(e.to_string()))?;
         Ok(Client {
             http,
             target: Arc::new(target),
@@ -167,7 +221,18 @@ impl Client {
     }
 
     /// Posts `action` and `fields` with the main key.
-    pub async fn call(&self, action: &str, fields: &[(&str, &str)]) -> Exchange {
+    pub async fn call(&self, action: Action, fields: &[(&str, &str)]) -> Exchange {
+        self.call_named(action.as_str(), fields).await
+    }
+
+    /// Posts an action by name (one the contract may not know) and `fields`
+    /// with the main key.
+    pub async fn call_named(&self, action: &str, fields: &[(&str, &str)]) -> Exchange {
+        self.post(self.fields(action, fields)).await
+    }
+
+    /// The main key, the action by name, and `fields`: a request's fields.
+    pub fn fields(&self, action: &str, fields: &[(&str, &str)]) -> Vec<(String, String)> {
         let mut all = vec![
             ("key".to_owned(), self.target.key.clone()),
             ("action".to_owned(), action.to_owned()),
@@ -177,17 +242,16 @@ impl Client {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
-        self.post(all).await
+        all
     }
 
     /// Posts exactly these fields.
     pub async fn post(&self, fields: Vec<(String, String)>) -> Exchange {
-        self.send("POST", fields).await
+        self.send(Method::Form, fields).await
     }
 
-    /// Sends the fields as a form body (`POST`), a query string (`GET`) or a
-    /// JSON object body (`JSON`, a POST with `Content-Type: application/json`).
-    pub async fn send(&self, method: &'static str, fields: Vec<(String, String)>) -> Exchange {
+    /// Sends the fields as a form body, a query string or a JSON object body.
+    pub async fn send(&self, method: Method, fields: Vec<(String, String)>) -> Exchange {
         // The timeout starts once the rate limit lets the request go: the
         // runner's own pacing is not the panel's slowness.
         self.wait_for_slot().await;
@@ -200,7 +264,7 @@ impl Client {
             }
             let form = encode(&fields);
             let request = match method {
-                "GET" => {
+                Method::Query => {
                     let sep = if self.target.url.contains('?') {
                         '&'
                     } else {
@@ -208,12 +272,12 @@ impl Client {
                     };
                     self.http.get(format!("{}{sep}{form}", self.target.url))
                 }
-                "JSON" => self
+                Method::Json => self
                     .http
                     .post(&self.target.url)
                     .header("content-type", "application/json")
                     .body(json_object(&fields).to_string()),
-                _ => self
+                Method::Form => self
                     .http
                     .post(&self.target.url)
                     .header("content-type", "application/x-www-form-urlencoded")
@@ -288,12 +352,12 @@ impl Client {
     }
 
     /// GETs from the mock's admin API; the answer's JSON, or why not.
-    pub async fn admin_get(&self, url: &str) -> Result<Value, String> {
+    pub async fn admin_get(&self, url: &str) -> Result<Value, AdminError> {
         self.admin(self.http.get(url), url).await
     }
 
     /// POSTs JSON to the mock's admin API; the answer's JSON, or why not.
-    pub async fn admin_post(&self, url: &str, body: &Value) -> Result<Value, String> {
+    pub async fn admin_post(&self, url: &str, body: &Value) -> Result<Value, AdminError> {
         let request = self
             .http
             .post(url)
@@ -302,17 +366,29 @@ impl Client {
         self.admin(request, url).await
     }
 
-    async fn admin(&self, request: reqwest::RequestBuilder, url: &str) -> Result<Value, String> {
-        let response = request.send().await.map_err(|e| without_url(&e))?;
+    async fn admin(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &str,
+    ) -> Result<Value, AdminError> {
+        let transport = |e: reqwest::Error| AdminError::Transport {
+            url: url.to_owned(),
+            reason: without_url(&e),
+        };
+        let response = request.send().await.map_err(transport)?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| without_url(&e))?;
+        let bytes = response.bytes().await.map_err(transport)?;
         if !status.is_success() {
-            return Err(format!(
-                "{url}: HTTP {status}: {}",
-                String::from_utf8_lossy(&bytes)
-            ));
+            return Err(AdminError::Refused {
+                url: url.to_owned(),
+                status: status.as_u16(),
+                body: String::from_utf8_lossy(&bytes).into_owned(),
+            });
         }
-        serde_json::from_slice(&bytes).map_err(|e| format!("{url}: {e}"))
+        serde_json::from_slice(&bytes).map_err(|e| AdminError::NotJson {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        })
     }
 
     async fn wait_for_slot(&self) {
@@ -358,7 +434,7 @@ impl Client {
             parts.push(format!("-H {}", quote(&format!("{name}: ***"))));
         }
         match exchange.method {
-            "JSON" => {
+            Method::Json => {
                 parts.push("-H 'Content-Type: application/json'".to_owned());
                 let members: Vec<String> = exchange
                     .fields
@@ -383,7 +459,7 @@ impl Client {
                 parts.push(format!("-d \"{escaped}\""));
             }
             method => {
-                if method == "GET" {
+                if method == Method::Query {
                     parts.push("--get".to_owned());
                 }
                 for (k, v) in &exchange.fields {
@@ -421,26 +497,11 @@ fn json_object(fields: &[(String, String)]) -> Value {
     )
 }
 
-/// Form-encodes fields.
+/// Form-encodes fields (`application/x-www-form-urlencoded`).
 pub fn encode(fields: &[(String, String)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", escape(k), escape(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
 }
 
 /// Quotes a shell word.
@@ -481,7 +542,7 @@ mod tests {
         .unwrap()
     }
 
-    fn exchange(method: &'static str, fields: &[(&str, &str)]) -> Exchange {
+    fn exchange(method: Method, fields: &[(&str, &str)]) -> Exchange {
         Exchange {
             method,
             fields: fields
@@ -496,7 +557,7 @@ mod tests {
     fn curl_commands_mask_the_secrets_and_nothing_else() {
         let c = client(vec![("X-Token".into(), "sk_live_secret".into())]);
         let post = c.curl(&exchange(
-            "POST",
+            Method::Form,
             &[
                 ("key", "sk_live_secret"),
                 ("action", "status"),
@@ -508,12 +569,12 @@ mod tests {
             r#"curl -s http://127.0.0.1:9/api/v2 -H 'X-Token: ***' --data-urlencode "key=$SMM_API_KEY" --data-urlencode action=status --data-urlencode 'orders=1, 2'"#
         );
         let wrong = c.curl(&exchange(
-            "POST",
+            Method::Form,
             &[("key", "wrong-key-1"), ("action", "balance")],
         ));
         assert!(wrong.contains("key=wrong-key-1"), "{wrong}");
         let second = c.curl(&exchange(
-            "GET",
+            Method::Query,
             &[("key", "sk_other"), ("action", "balance")],
         ));
         assert!(
@@ -521,7 +582,7 @@ mod tests {
             "{second}"
         );
         let json = c.curl(&exchange(
-            "JSON",
+            Method::Json,
             &[("key", "sk_live_secret"), ("link", "a$b")],
         ));
         assert!(

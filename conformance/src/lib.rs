@@ -35,6 +35,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rust_decimal::Decimal;
+use smm_contract::Action;
 use smm_mock::profile::Profile;
 use smm_mock::{Config, Fixture, MockPanel};
 
@@ -126,13 +127,40 @@ pub enum RunError {
     Unreachable(String),
 }
 
-/// A finished run: the report, and the secrets every output must mask.
+/// A finished run: its report, with every key masked.
 #[derive(Debug)]
 pub struct Run {
-    /// The report.
+    /// The report, redacted: no key appears in any of its texts.
     pub report: Report,
-    /// Keys to mask.
+    /// The keys that were masked (an output that adds text of its own masks
+    /// them too).
     pub secrets: Vec<String>,
+}
+
+/// The keys `options` name: every output masks them.
+pub fn secrets_of(options: &Options) -> Vec<String> {
+    options
+        .key
+        .iter()
+        .chain(&options.second_key)
+        .filter(|k| !k.is_empty())
+        .cloned()
+        .collect()
+}
+
+/// The report of a run whose target could not be reached: every selected
+/// check an Error saying `why`, so CI still gets its report files.
+pub fn unreachable_report(options: &Options, why: &str) -> Report {
+    let secrets = secrets_of(options);
+    let target = options.url.as_deref().unwrap_or("in-process mock");
+    let report = Report::new(
+        target.to_owned(),
+        options.mode,
+        options.seed,
+        options.cases,
+        suite::unreachable(&options.selection, why),
+    );
+    report::redact_report(&report, &secrets)
 }
 
 /// The in-process mock's spending cap when none is given.
@@ -214,7 +242,7 @@ pub async fn connect(options: Options) -> Result<Connected, RunError> {
         user_agent: options.user_agent.clone(),
         rate: options.rate,
     };
-    let client = Client::new(target).map_err(RunError::Usage)?;
+    let client = Client::new(target).map_err(|e| RunError::Usage(e.to_string()))?;
     // The in-process mock's keys are the built-in fixture's, printed by
     // `smm-mock` itself: not secrets, and masking them would mask check ids.
     let secrets = if mock.is_some() {
@@ -223,7 +251,7 @@ pub async fn connect(options: Options) -> Result<Connected, RunError> {
         client.secrets()
     };
 
-    let services_exchange = client.call("services", &[]).await;
+    let services_exchange = client.call(Action::Services, &[]).await;
     match &services_exchange.answer {
         Err(TransportError::Connection(e)) => {
             return Err(RunError::Unreachable(report::redact(
@@ -245,7 +273,7 @@ pub async fn connect(options: Options) -> Result<Connected, RunError> {
     if mock.is_none() {
         for order in &options.orders {
             let exchange = client
-                .call("status", &[("order", &order.to_string())])
+                .call(Action::Status, &[("order", &order.to_string())])
                 .await;
             let refused = exchange.json().is_none_or(schema::is_error);
             if refused {
@@ -278,6 +306,7 @@ pub async fn connect(options: Options) -> Result<Connected, RunError> {
 
 /// Runs the checks as `options` say.
 pub async fn execute(options: Options) -> Result<Run, RunError> {
+    let started = std::time::Instant::now();
     let Connected {
         options,
         client,
@@ -301,6 +330,7 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
         known_orders: options.orders.clone(),
         admin: options.mock_admin.clone(),
         cases: options.cases,
+        concurrency: options.concurrency,
         seed: options.seed,
         deadline: std::time::Instant::now().checked_add(options.run_timeout),
     });
@@ -312,12 +342,16 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
         options.progress.clone(),
     )
     .await;
-    let report = Report::new(
+    let mut report = Report::new(
         target_name,
         options.mode,
         options.seed,
         options.cases,
         results,
     );
-    Ok(Run { report, secrets })
+    report.duration = started.elapsed();
+    Ok(Run {
+        report: report::redact_report(&report, &secrets),
+        secrets,
+    })
 }

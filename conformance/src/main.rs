@@ -25,7 +25,10 @@ fn main() -> ExitCode {
     };
     let code = runtime.block_on(async {
         match &cli.command {
-            Command::Run(args) => cli::run(args, &mut out, &mut err).await,
+            Command::Run(args) => {
+                let progress = std::io::IsTerminal::is_terminal(&err);
+                cli::run(args, &mut out, &mut err, progress).await
+            }
             Command::Snapshot(args) => cli::snapshot(args, &mut out, &mut err).await,
             Command::Diff(args) => cli::diff(args, &mut out, &mut err).await,
             Command::List => 0,

@@ -1,5 +1,11 @@
 //! The result model: one record per check. Checks produce it, reporters turn
 //! it into text, JSON or JUnit; nothing is printed while checks run.
+//!
+//! Times are in the model (each check's, the run's) for JUnit, which CI
+//! systems show; the human and JSON reports leave them out, so the same seed
+//! against the same panel gives the same bytes.
+
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -125,6 +131,9 @@ pub struct CheckResult {
     /// What it saw.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<Evidence>,
+    /// How long it took (JUnit only).
+    #[serde(skip)]
+    pub duration: Duration,
 }
 
 /// Counts of each outcome.
@@ -159,6 +168,9 @@ pub struct Report {
     pub counts: Counts,
     /// One record per check, in catalogue order.
     pub checks: Vec<CheckResult>,
+    /// How long the run took (JUnit only).
+    #[serde(skip)]
+    pub duration: Duration,
 }
 
 /// Exit codes (README "Exit codes").
@@ -200,6 +212,7 @@ impl Report {
             cases,
             counts,
             checks,
+            duration: Duration::ZERO,
         }
     }
 

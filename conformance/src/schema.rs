@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
+use smm_contract::drift::{self, Form, Literal, Shape};
+use smm_contract::{OrderStatus, RefillStatus};
 
 /// The kinds of answer, one schema each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -167,90 +169,82 @@ pub fn mentions_error(value: &Value) -> bool {
 
 // ---- the tolerant reading ----
 
-fn number_to_string(value: &mut Value) {
-    if let Value::Number(n) = value {
-        *value = Value::String(n.to_string());
+fn literal(literal: Option<Literal>) -> Value {
+    match literal {
+        Some(Literal::Text(text)) => Value::from(text),
+        Some(Literal::Bool(b)) => Value::Bool(b),
+        None => Value::Null,
     }
 }
 
-fn digits_to_number(value: &mut Value) {
-    if let Value::String(s) = value {
-        if let Ok(n) = s.parse::<u64>() {
-            *value = Value::from(n);
+/// Undoes, in `object` (a `shape`), every form of the contract's drift table.
+fn undo(shape: Shape, object: &mut Map<String, Value>) {
+    for row in drift::of(shape) {
+        let field = row.field;
+        match row.form {
+            Form::Number | Form::Integer => {
+                if let Some(Value::Number(n)) = object.get(field) {
+                    let text = n.to_string();
+                    object.insert(field.into(), Value::String(text));
+                }
+            }
+            Form::DigitString => {
+                if let Some(n) = object
+                    .get(field)
+                    .and_then(Value::as_str)
+                    .and_then(|s| s.parse::<u64>().ok())
+                {
+                    object.insert(field.into(), Value::from(n));
+                }
+            }
+            Form::Null | Form::Empty | Form::Unknown => {
+                let drifted = match object.get(field) {
+                    Some(Value::Null) => row.form == Form::Null,
+                    Some(Value::String(s)) if s.is_empty() => row.form == Form::Empty,
+                    Some(Value::String(s)) => {
+                        row.form == Form::Unknown && s.eq_ignore_ascii_case(drift::UNKNOWN)
+                    }
+                    _ => false,
+                };
+                if drifted {
+                    object.insert(field.into(), literal(row.literal));
+                }
+            }
+            Form::Missing => {
+                object.entry(field).or_insert_with(|| literal(row.literal));
+            }
+            Form::Extra => {
+                let named = match row.literal {
+                    None => true,
+                    Some(_) => object.get(field) == Some(&literal(row.literal)),
+                };
+                if named {
+                    object.remove(field);
+                }
+            }
         }
     }
 }
 
-/// The canonical spelling of a drifted order status.
+fn respell(object: &mut Map<String, Value>, read: impl Fn(&str) -> Option<&'static str>) {
+    if let Some(Value::String(s)) = object.get("status") {
+        if let Some(canonical) = read(s) {
+            object.insert("status".into(), canonical.into());
+        }
+    }
+}
+
 fn order_status(text: &str) -> Option<&'static str> {
-    let lower = text.to_lowercase();
-    Some(match lower.as_str() {
-        "pending" => "Pending",
-        "in progress" | "inprogress" => "In progress",
-        "processing" => "Processing",
-        "completed" => "Completed",
-        "partial" => "Partial",
-        "canceled" | "cancelled" => "Canceled",
-        // Extra values real panels send (§6.2): read as a final state.
-        "failed" | "refunded" => "Canceled",
-        "active" => "In progress",
-        _ => return None,
-    })
+    OrderStatus::read_drifted(text).map(OrderStatus::as_str)
 }
 
 fn refill_status(text: &str) -> Option<&'static str> {
-    let lower = text.to_lowercase();
-    Some(match lower.as_str() {
-        "pending" | "awaiting" => "Pending",
-        "in progress" | "inprogress" | "processing" => "In progress",
-        "completed" => "Completed",
-        "rejected" | "canceled" | "cancelled" => "Rejected",
-        _ => return None,
-    })
-}
-
-fn fix_status(object: &mut Map<String, Value>, canon: fn(&str) -> Option<&'static str>) {
-    if let Some(Value::String(s)) = object.get("status") {
-        if let Some(c) = canon(s) {
-            object.insert("status".into(), c.into());
-        }
-    }
+    RefillStatus::read_drifted(text).map(RefillStatus::as_str)
 }
 
 fn status_object(object: &mut Map<String, Value>) {
-    for field in ["charge", "remains", "start_count"] {
-        if let Some(v) = object.get_mut(field) {
-            number_to_string(v);
-        }
-    }
-    match object.get("start_count") {
-        Some(Value::Null) | Some(Value::String(_))
-            if object["start_count"].as_str().is_none_or(str::is_empty) =>
-        {
-            object.insert("start_count".into(), "0".into());
-        }
-        _ => {}
-    }
-    if object
-        .get("remains")
-        .and_then(Value::as_str)
-        .is_some_and(|r| r.eq_ignore_ascii_case("unknown"))
-    {
-        object.insert("remains".into(), "0".into());
-    }
-    if !object.contains_key("currency") {
-        object.insert("currency".into(), "USD".into());
-    }
-    for extra in ["order", "created_at", "service_name"] {
-        object.remove(extra);
-    }
-    fix_status(object, order_status);
-}
-
-fn drop_success(object: &mut Map<String, Value>) {
-    if object.get("status").and_then(Value::as_str) == Some("success") {
-        object.remove("status");
-    }
+    undo(Shape::Status, object);
+    respell(object, order_status);
 }
 
 /// Undoes the drift of CONTRACT §6 items 1-4 (never §6.5 bulk shapes).
@@ -258,31 +252,11 @@ pub fn normalize(kind: Kind, mut value: Value) -> Value {
     match (kind, &mut value) {
         (Kind::Services, Value::Array(items)) => {
             for item in items.iter_mut().filter_map(Value::as_object_mut) {
-                if let Some(id) = item.get_mut("service") {
-                    digits_to_number(id);
-                }
-                for field in ["rate", "min", "max"] {
-                    if let Some(v) = item.get_mut(field) {
-                        number_to_string(v);
-                    }
-                }
-                for flag in ["dripfeed", "refill", "cancel"] {
-                    item.entry(flag).or_insert(Value::Bool(false));
-                }
+                undo(Shape::Service, item);
             }
         }
-        (Kind::Add, Value::Object(o)) => {
-            drop_success(o);
-            if let Some(id) = o.get_mut("order") {
-                digits_to_number(id);
-            }
-        }
-        (Kind::Balance, Value::Object(o)) => {
-            drop_success(o);
-            if let Some(b) = o.get_mut("balance") {
-                number_to_string(b);
-            }
-        }
+        (Kind::Add, Value::Object(o)) => undo(Shape::Add, o),
+        (Kind::Balance, Value::Object(o)) => undo(Shape::Balance, o),
         (Kind::Status, Value::Object(o)) => status_object(o),
         (Kind::StatusBulk, Value::Object(o)) => {
             for item in o.values_mut().filter_map(Value::as_object_mut) {
@@ -291,20 +265,12 @@ pub fn normalize(kind: Kind, mut value: Value) -> Value {
                 }
             }
         }
-        (Kind::Refill, Value::Object(o)) => {
-            if let Some(r) = o.get_mut("refill") {
-                number_to_string(r);
-            }
-        }
-        (Kind::RefillStatus, Value::Object(o)) => fix_status(o, refill_status),
+        (Kind::Refill, Value::Object(o)) => undo(Shape::Refill, o),
+        (Kind::RefillStatus, Value::Object(o)) => respell(o, refill_status),
         (Kind::RefillBulk | Kind::Cancel | Kind::RefillStatusBulk, Value::Array(items)) => {
             for item in items.iter_mut().filter_map(Value::as_object_mut) {
-                for id in ["order", "refill"] {
-                    if let Some(v) = item.get_mut(id) {
-                        digits_to_number(v);
-                    }
-                }
-                fix_status(item, refill_status);
+                undo(Shape::ListItem, item);
+                respell(item, refill_status);
             }
         }
         _ => {}

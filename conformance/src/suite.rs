@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use rust_decimal::Decimal;
 use serde_json::Value;
+use smm_contract::SERVICE_FLAGS;
 use tokio::sync::Semaphore;
 
 use crate::checks::{self, Ctx, Service};
@@ -40,6 +41,21 @@ pub struct Check {
     pub phase: Phase,
     /// The check.
     pub run: Run,
+}
+
+impl Check {
+    /// This check's record, for `verdict`.
+    fn result(&self, verdict: Verdict, duration: Duration) -> CheckResult {
+        CheckResult {
+            id: self.id,
+            section: self.section,
+            title: self.title,
+            outcome: verdict.outcome,
+            message: verdict.message,
+            evidence: verdict.evidence,
+            duration,
+        }
+    }
 }
 
 impl std::fmt::Debug for Check {
@@ -142,7 +158,7 @@ pub fn services_of(value: Option<&Value>) -> Vec<Service> {
         .enumerate()
         .filter_map(|(i, item)| {
             let flags_known = raw.get(i).is_some_and(|r| {
-                ["dripfeed", "refill", "cancel"]
+                SERVICE_FLAGS
                     .iter()
                     .all(|f| r.get(*f).is_some_and(Value::is_boolean))
             });
@@ -166,7 +182,7 @@ pub fn services_of(value: Option<&Value>) -> Vec<Service> {
 }
 
 /// A callback told (checks done, checks in all, id, outcome).
-pub type OnCheck = dyn Fn(usize, usize, &str, Outcome) + Send + Sync;
+pub type OnCheck = dyn Fn(usize, usize, &'static str, Outcome) + Send + Sync;
 
 /// Told of each check as it ends.
 #[derive(Clone)]
@@ -193,13 +209,13 @@ pub async fn run(
         .collect();
     let total = checks.len();
     let mut done = 0;
-    let mut tell = |id: &str, outcome: Outcome| {
+    let mut tell = |id: &'static str, outcome: Outcome| {
         done += 1;
         if let Some(p) = &progress {
             (p.0)(done, total, id, outcome);
         }
     };
-    let mut verdicts: Vec<Option<Verdict>> = vec![None; checks.len()];
+    let mut verdicts: Vec<Option<(Verdict, Duration)>> = vec![None; checks.len()];
     let started = tokio::time::Instant::now();
     let end = started + deadline;
 
@@ -222,19 +238,20 @@ pub async fn run(
                 let ctx = Arc::clone(&ctx);
                 let run = checks[i].run;
                 tasks.spawn(async move {
+                    let started = std::time::Instant::now();
                     // A check that panics is recorded as an Error, with the panic.
                     let verdict = match tokio::spawn(run(ctx)).await {
                         Ok(verdict) => verdict,
                         Err(e) => Verdict::with(Outcome::Error, format!("the check stopped: {e}"), Vec::new()),
                     };
                     drop(permit);
-                    (i, verdict)
+                    (i, verdict, started.elapsed())
                 });
             }
             joined = tasks.join_next(), if !tasks.is_empty() => {
-                if let Some(Ok((i, verdict))) = joined {
+                if let Some(Ok((i, verdict, took))) = joined {
                     tell(checks[i].id, verdict.outcome);
-                    verdicts[i] = Some(verdict);
+                    verdicts[i] = Some((verdict, took));
                 }
             }
             () = tokio::time::sleep_until(end) => break,
@@ -245,9 +262,10 @@ pub async fn run(
     // Phases 2 and 3: one at a time.
     for phase in [Phase::Alone, Phase::Last] {
         for (i, check) in checks.iter().enumerate().filter(|(_, c)| c.phase == phase) {
+            let started = std::time::Instant::now();
             if let Ok(verdict) = tokio::time::timeout_at(end, (check.run)(Arc::clone(&ctx))).await {
                 tell(check.id, verdict.outcome);
-                verdicts[i] = Some(verdict);
+                verdicts[i] = Some((verdict, started.elapsed()));
             }
         }
     }
@@ -256,21 +274,30 @@ pub async fn run(
         .iter()
         .zip(verdicts)
         .map(|(check, verdict)| {
-            let verdict = verdict.unwrap_or_else(|| {
-                Verdict::with(
+            let (verdict, duration) = verdict.unwrap_or_else(|| {
+                let verdict = Verdict::with(
                     Outcome::Error,
                     format!("not finished within the run timeout ({deadline:?})"),
                     Vec::new(),
-                )
+                );
+                (verdict, deadline)
             });
-            CheckResult {
-                id: check.id,
-                section: check.section,
-                title: check.title,
-                outcome: verdict.outcome,
-                message: verdict.message,
-                evidence: verdict.evidence,
-            }
+            check.result(verdict, duration)
+        })
+        .collect()
+}
+
+/// The report of a run that could not start (the target unreachable): every
+/// selected check an Error that says why, so CI still gets its report files.
+pub fn unreachable(selection: &Selection, why: &str) -> Vec<CheckResult> {
+    catalogue()
+        .into_iter()
+        .filter(|c| selection.selects(c.id))
+        .map(|c| {
+            c.result(
+                Verdict::with(Outcome::Error, why, Vec::new()),
+                Duration::ZERO,
+            )
         })
         .collect()
 }

@@ -439,7 +439,7 @@ fn force(shared: &Shared, id: &str, request: &AdminRequest) -> Reply {
                 serde_json::to_value(view).unwrap_or(Value::Null),
             )
         }
-        Err(why) => error(StatusCode::CONFLICT, why),
+        Err(why) => error(StatusCode::CONFLICT, why.to_string()),
     }
 }
 

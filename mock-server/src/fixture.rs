@@ -453,7 +453,8 @@ fn build(raw: FixtureFile) -> Result<Fixture, Problem> {
                     delivered: s.delivered,
                 })
                 .collect();
-            Lifecycle::check(&steps).map_err(|p| problem(format!("lifecycles.{name}"), p))?;
+            Lifecycle::check(&steps)
+                .map_err(|p| problem(format!("lifecycles.{name}"), p.to_string()))?;
             Ok(Lifecycle { name, steps })
         })
         .collect::<Result<_, Problem>>()?;
@@ -469,7 +470,7 @@ fn build(raw: FixtureFile) -> Result<Fixture, Problem> {
         .map(|(name, steps)| {
             let steps: Vec<RefillStatus> = steps.into_iter().map(|s| s.status).collect();
             RefillLifecycle::check(&steps)
-                .map_err(|p| problem(format!("refill_lifecycles.{name}"), p))?;
+                .map_err(|p| problem(format!("refill_lifecycles.{name}"), p.to_string()))?;
             Ok(RefillLifecycle { name, steps })
         })
         .collect::<Result<_, Problem>>()?;

@@ -17,10 +17,52 @@ pub struct Step {
     pub delivered: u8,
 }
 
+/// A step that cannot be: what it delivered does not fit its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{} cannot have delivered {} (a percent: Pending is 0, Completed is 100, Partial is below 100)", .0.status, .0.delivered)]
+pub struct ImpossibleStep(pub Step);
+
+/// Why a list of steps is not a legal lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LifecycleError {
+    /// No step at all.
+    #[error("a {0}lifecycle needs at least one step")]
+    Empty(&'static str),
+    /// A first step other than Pending.
+    #[error("the first step must be Pending, not {0}")]
+    FirstNotPending(&'static str),
+    /// A step that cannot be.
+    #[error("step {0}: {1}")]
+    Impossible(usize, ImpossibleStep),
+    /// A terminal status before the last step.
+    #[error("step {0}: {1} is terminal, so it can only be the last step")]
+    TerminalNotLast(usize, OrderStatus),
+    /// A status that cannot follow the one before.
+    #[error("step {index}: {to} cannot follow {from}")]
+    CannotFollow {
+        /// The step.
+        index: usize,
+        /// The status before.
+        from: &'static str,
+        /// Its status.
+        to: &'static str,
+    },
+    /// Less delivered than at the step before.
+    #[error("step {index}: delivered goes down ({to} after {from})")]
+    DeliveredDown {
+        /// The step.
+        index: usize,
+        /// Delivered before.
+        from: u8,
+        /// Delivered at this step.
+        to: u8,
+    },
+}
+
 impl Step {
     /// Why this step is not possible, if it is not: delivered is a percent,
     /// Pending has delivered nothing, Completed everything, Partial less.
-    pub fn check(self) -> Result<(), String> {
+    pub fn check(self) -> Result<(), ImpossibleStep> {
         let ok = match self.status {
             _ if self.delivered > 100 => false,
             OrderStatus::Pending => self.delivered == 0,
@@ -31,10 +73,7 @@ impl Step {
         if ok {
             Ok(())
         } else {
-            Err(format!(
-                "{} cannot have delivered {} (a percent: Pending is 0, Completed is 100, Partial is below 100)",
-                self.status, self.delivered
-            ))
+            Err(ImpossibleStep(self))
         }
     }
 
@@ -66,42 +105,34 @@ impl Lifecycle {
     }
 
     /// Why these steps are not a legal lifecycle, if they are not.
-    pub fn check(steps: &[Step]) -> Result<(), String> {
+    pub fn check(steps: &[Step]) -> Result<(), LifecycleError> {
         let Some(first) = steps.first() else {
-            return Err("a lifecycle needs at least one step".into());
+            return Err(LifecycleError::Empty(""));
         };
         if first.status != OrderStatus::Pending {
-            return Err(format!(
-                "the first step must be Pending, not {}",
-                first.status
-            ));
+            return Err(LifecycleError::FirstNotPending(first.status.as_str()));
         }
         for (i, step) in steps.iter().enumerate() {
-            step.check().map_err(|e| format!("step {i}: {e}"))?;
+            step.check().map_err(|e| LifecycleError::Impossible(i, e))?;
             if step.status.is_terminal() && i + 1 != steps.len() {
-                return Err(format!(
-                    "step {i}: {} is terminal, so it can only be the last step",
-                    step.status
-                ));
+                return Err(LifecycleError::TerminalNotLast(i, step.status));
             }
         }
         for (i, pair) in steps.windows(2).enumerate() {
             let (from, to) = (pair[0], pair[1]);
             if !from.status.may_become(to.status) {
-                return Err(format!(
-                    "step {}: {} cannot follow {}",
-                    i + 1,
-                    to.status,
-                    from.status
-                ));
+                return Err(LifecycleError::CannotFollow {
+                    index: i + 1,
+                    from: from.status.as_str(),
+                    to: to.status.as_str(),
+                });
             }
             if to.delivered < from.delivered {
-                return Err(format!(
-                    "step {}: delivered goes down ({} after {})",
-                    i + 1,
-                    to.delivered,
-                    from.delivered
-                ));
+                return Err(LifecycleError::DeliveredDown {
+                    index: i + 1,
+                    from: from.delivered,
+                    to: to.delivered,
+                });
             }
         }
         Ok(())
@@ -129,25 +160,19 @@ impl RefillLifecycle {
     }
 
     /// Why these statuses are not a legal refill lifecycle, if they are not.
-    pub fn check(steps: &[RefillStatus]) -> Result<(), String> {
+    pub fn check(steps: &[RefillStatus]) -> Result<(), LifecycleError> {
         match steps.first() {
-            None => return Err("a refill lifecycle needs at least one step".into()),
+            None => return Err(LifecycleError::Empty("refill ")),
             Some(RefillStatus::Pending) => {}
-            Some(other) => {
-                return Err(format!(
-                    "the first step must be Pending, not {}",
-                    other.as_str()
-                ))
-            }
+            Some(other) => return Err(LifecycleError::FirstNotPending(other.as_str())),
         }
         for (i, pair) in steps.windows(2).enumerate() {
             if !pair[0].may_become(pair[1]) {
-                return Err(format!(
-                    "step {}: {} cannot follow {}",
-                    i + 1,
-                    pair[1].as_str(),
-                    pair[0].as_str()
-                ));
+                return Err(LifecycleError::CannotFollow {
+                    index: i + 1,
+                    from: pair[0].as_str(),
+                    to: pair[1].as_str(),
+                });
             }
         }
         Ok(())

@@ -17,7 +17,7 @@ use smm_contract::BULK_LIMIT;
 use crate::clock::ClockMode;
 use crate::error::ApiError;
 use crate::fixture::Fixture;
-use crate::lifecycle::{OrderStatus, RefillStatus, Step};
+use crate::lifecycle::{ImpossibleStep, OrderStatus, RefillStatus, Step};
 use crate::money::MAX_BALANCE;
 use crate::reply::{
     BalanceBody, CancelItem, EchoId, RefillItem, RefillStatusItem, Reply, StatusBody,
@@ -93,6 +93,27 @@ pub struct Panel {
     refills: Vec<Refill>,
     active_orders: BTreeSet<u64>,
     active_refills: BTreeSet<u64>,
+}
+
+/// Why an order cannot be forced into a status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ForceError {
+    /// No such order.
+    #[error("no order {0}")]
+    NoOrder(u64),
+    /// A move the lifecycle rules forbid.
+    #[error("order {id} cannot go from {} ({}%) to {} ({}%)", .from.status, .from.delivered, .to.status, .to.delivered)]
+    Illegal {
+        /// The order.
+        id: u64,
+        /// Where it is.
+        from: Step,
+        /// Where it was asked to go.
+        to: Step,
+    },
+    /// A step that cannot be.
+    #[error(transparent)]
+    Impossible(ImpossibleStep),
 }
 
 /// A view of an order for the admin API and tests.
@@ -356,12 +377,12 @@ impl Panel {
         status: OrderStatus,
         delivered: Option<u8>,
         rules: Rules,
-    ) -> Result<(), String> {
+    ) -> Result<(), ForceError> {
         let index = id
             .checked_sub(self.fixture.first_order_id)
             .map(|i| i as usize)
             .filter(|&i| i < self.orders.len())
-            .ok_or_else(|| format!("no order {id}"))?;
+            .ok_or(ForceError::NoOrder(id))?;
         let current = self.step_of(index);
         let delivered = delivered.unwrap_or(match status {
             OrderStatus::Completed => 100,
@@ -369,12 +390,13 @@ impl Panel {
         });
         let step = Step { status, delivered };
         if !current.status.may_become(step.status) || step.delivered < current.delivered {
-            return Err(format!(
-                "order {id} cannot go from {} ({}%) to {} ({}%)",
-                current.status, current.delivered, step.status, step.delivered
-            ));
+            return Err(ForceError::Illegal {
+                id,
+                from: current,
+                to: step,
+            });
         }
-        step.check()?;
+        step.check().map_err(ForceError::Impossible)?;
         self.orders[index].forced = Some(step);
         self.active_orders.remove(&id);
         self.settle(index, rules);

@@ -4,12 +4,14 @@
 
 use std::sync::Arc;
 
+use smm_contract::Action;
+
 use super::{expect_error, Ctx, Findings, UNKNOWN_ID};
 use crate::outcome::Verdict;
 
 /// Fields for each action that would read or change something with a real key.
 /// With a bad key every one of them must be refused; none can place an order.
-fn probes(ctx: &Ctx) -> Vec<(&'static str, Vec<(String, String)>)> {
+fn probes(ctx: &Ctx) -> Vec<(Action, Vec<(String, String)>)> {
     let service = ctx.services.first().map_or(1, |s| s.id).to_string();
     let order = ctx
         .known_orders
@@ -18,21 +20,21 @@ fn probes(ctx: &Ctx) -> Vec<(&'static str, Vec<(String, String)>)> {
         .unwrap_or(UNKNOWN_ID)
         .to_string();
     vec![
-        ("services", vec![]),
-        ("balance", vec![]),
+        (Action::Services, vec![]),
+        (Action::Balance, vec![]),
         (
-            "add",
+            Action::Add,
             vec![
                 ("service".into(), service),
                 ("link".into(), "https://example.com/conformance".into()),
                 ("quantity".into(), "1000".into()),
             ],
         ),
-        ("status", vec![("order".into(), order.clone())]),
-        ("status", vec![("orders".into(), order.clone())]),
-        ("refill", vec![("order".into(), order.clone())]),
-        ("refill_status", vec![("refill".into(), "1".into())]),
-        ("cancel", vec![("orders".into(), order)]),
+        (Action::Status, vec![("order".into(), order.clone())]),
+        (Action::Status, vec![("orders".into(), order.clone())]),
+        (Action::Refill, vec![("order".into(), order.clone())]),
+        (Action::RefillStatus, vec![("refill".into(), "1".into())]),
+        (Action::Cancel, vec![("orders".into(), order)]),
     ]
 }
 
@@ -43,7 +45,7 @@ async fn with_key(ctx: Arc<Ctx>, key: Option<&str>, label: &str) -> Verdict {
         if let Some(key) = key {
             all.push(("key".to_owned(), key.to_owned()));
         }
-        all.push(("action".to_owned(), action.to_owned()));
+        all.push(("action".to_owned(), action.as_str().to_owned()));
         all.extend(fields);
         let exchange = ctx.client.post(all).await;
         expect_error(&ctx, &mut f, &exchange, &format!("{action} with {label}"));
@@ -75,7 +77,7 @@ pub async fn unknown_action(ctx: Arc<Ctx>) -> Verdict {
         "Balance",
         " balance",
     ] {
-        let exchange = ctx.client.call(action, &[]).await;
+        let exchange = ctx.client.call_named(action, &[]).await;
         expect_error(&ctx, &mut f, &exchange, &format!("action `{action}`"));
     }
     f.verdict(ctx.mode, "unknown actions are refused")
@@ -106,7 +108,7 @@ pub async fn unknown_service(ctx: Arc<Ctx>) -> Verdict {
         let exchange = ctx
             .client
             .call(
-                "add",
+                Action::Add,
                 &[
                     ("service", service),
                     ("link", "https://example.com/conformance"),
@@ -135,7 +137,7 @@ pub async fn unknown_order(ctx: Arc<Ctx>) -> Verdict {
         "99999999999999999999999",
         "1.5",
     ] {
-        let exchange = ctx.client.call("status", &[("order", order)]).await;
+        let exchange = ctx.client.call(Action::Status, &[("order", order)]).await;
         expect_error(
             &ctx,
             &mut f,
@@ -150,7 +152,8 @@ pub async fn unknown_order(ctx: Arc<Ctx>) -> Verdict {
 pub async fn unknown_refill(ctx: Arc<Ctx>) -> Verdict {
     let mut f = Findings::default();
     let unknown = UNKNOWN_ID.to_string();
-    for (action, field) in [("refill", "order"), ("refill_status", "refill")] {
+    for action in [Action::Refill, Action::RefillStatus] {
+        let field = action.id_field().unwrap_or_default();
         for id in [unknown.as_str(), "abc"] {
             let exchange = ctx.client.call(action, &[(field, id)]).await;
             expect_error(&ctx, &mut f, &exchange, &format!("{action} of `{id}`"));

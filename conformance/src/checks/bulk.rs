@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde_json::Value;
+use smm_contract::{Action, BULK_LIMIT};
 
 use super::{judge, Ctx, Findings, UNKNOWN_ID};
 use crate::client::Exchange;
@@ -68,7 +69,7 @@ fn bulk_status_answer(
 }
 
 async fn status_with(ctx: &Ctx, f: &mut Findings, raw: &str, known: &[u64]) {
-    let exchange = ctx.client.call("status", &[("orders", raw)]).await;
+    let exchange = ctx.client.call(Action::Status, &[("orders", raw)]).await;
     let expected: BTreeSet<String> = raw
         .split(',')
         .map(str::trim)
@@ -82,7 +83,7 @@ async fn status_with(ctx: &Ctx, f: &mut Findings, raw: &str, known: &[u64]) {
 /// `bulk.status.sizes`: 1, 2 and 100 ids get 1, 2 and 100 answers.
 pub async fn sizes(ctx: Arc<Ctx>) -> Verdict {
     let mut f = Findings::default();
-    for n in [1, 2, 100] {
+    for n in [1, 2, BULK_LIMIT as u64] {
         let mut ids: Vec<String> = ctx
             .known_orders
             .iter()
@@ -92,7 +93,10 @@ pub async fn sizes(ctx: Arc<Ctx>) -> Verdict {
         ids.extend(unknown_ids(n - ids.len() as u64));
         status_with(&ctx, &mut f, &ids.join(","), &ctx.known_orders).await;
     }
-    f.verdict(ctx.mode, "1, 2 and 100 ids get 1, 2 and 100 answers")
+    f.verdict(
+        ctx.mode,
+        format!("1, 2 and {BULK_LIMIT} ids get 1, 2 and {BULK_LIMIT} answers"),
+    )
 }
 
 /// `bulk.status.per-id-errors`: a bad id never fails the batch.
@@ -147,7 +151,7 @@ fn over_limit_answer(
     f: &mut Findings,
     exchange: &Exchange,
     ids: &[String],
-    action: &str,
+    action: Action,
 ) {
     let Ok(answer) = &exchange.answer else {
         f.error(
@@ -186,16 +190,16 @@ fn over_limit_answer(
             .collect(),
         _ => Vec::new(),
     };
-    let first: BTreeSet<&String> = ids.iter().take(100).collect();
-    if answered.len() == 100 && answered.iter().all(|a| first.contains(a)) {
+    let first: BTreeSet<&String> = ids.iter().take(BULK_LIMIT).collect();
+    if answered.len() == BULK_LIMIT && answered.iter().all(|a| first.contains(a)) {
         f.drift(
             &ctx.client,
             exchange,
             format!(
-                "{action} with {} ids: answered the first 100 instead of an error",
+                "{action} with {} ids: answered the first {BULK_LIMIT} instead of an error",
                 ids.len()
             ),
-            r#"{"error": "..."} past 100 ids"#,
+            &past_the_limit(),
         );
     } else {
         f.fail(
@@ -206,48 +210,58 @@ fn over_limit_answer(
                 ids.len(),
                 answered.len()
             ),
-            r#"{"error": "..."} past 100 ids"#,
+            &past_the_limit(),
         );
     }
 }
 
+/// What past the limit gets.
+fn past_the_limit() -> String {
+    format!(r#"{{"error": "..."}} past {BULK_LIMIT} ids"#)
+}
+
+/// The numbers of ids past the limit the checks send: one more, and 50 more.
+const OVER: [usize; 2] = [BULK_LIMIT + 1, BULK_LIMIT + 50];
+
 /// `bulk.status.over-limit`: 101 and 150 ids get a top-level error.
 pub async fn status_over_limit(ctx: Arc<Ctx>) -> Verdict {
-    over_limit(ctx, "status", "orders").await
+    let mut f = Findings::default();
+    over_limit_into(&ctx, &mut f, Action::Status).await;
+    f.verdict(
+        ctx.mode,
+        format!(
+            "status refuses {} and {} ids with one error",
+            OVER[0], OVER[1]
+        ),
+    )
 }
 
 /// `bulk.lists.over-limit`: refill, refill_status and cancel refuse 101 and
 /// 150 ids with one error.
 pub async fn others_over_limit(ctx: Arc<Ctx>) -> Verdict {
     let mut f = Findings::default();
-    for (action, field) in [
-        ("refill", "orders"),
-        ("refill_status", "refills"),
-        ("cancel", "orders"),
-    ] {
-        over_limit_into(&ctx, &mut f, action, field).await;
+    for action in LISTS {
+        over_limit_into(&ctx, &mut f, action).await;
     }
     f.verdict(
         ctx.mode,
-        "refill, refill_status and cancel refuse 101 and 150 ids with one error",
+        format!(
+            "refill, refill_status and cancel refuse {} and {} ids with one error",
+            OVER[0], OVER[1]
+        ),
     )
 }
 
-async fn over_limit_into(ctx: &Ctx, f: &mut Findings, action: &str, field: &str) {
-    for n in [101, 150] {
-        let ids = unknown_ids(n);
+/// The actions whose bulk form answers a list.
+const LISTS: [Action; 3] = [Action::Refill, Action::RefillStatus, Action::Cancel];
+
+async fn over_limit_into(ctx: &Ctx, f: &mut Findings, action: Action) {
+    let field = action.bulk_field().unwrap_or_default();
+    for n in OVER {
+        let ids = unknown_ids(n as u64);
         let exchange = ctx.client.call(action, &[(field, &ids.join(","))]).await;
         over_limit_answer(ctx, f, &exchange, &ids, action);
     }
-}
-
-async fn over_limit(ctx: Arc<Ctx>, action: &str, field: &str) -> Verdict {
-    let mut f = Findings::default();
-    over_limit_into(&ctx, &mut f, action, field).await;
-    f.verdict(
-        ctx.mode,
-        format!("{action} refuses 101 and 150 ids with one error"),
-    )
 }
 
 /// `bulk.lists`: unknown ids get per-id
@@ -256,11 +270,12 @@ pub async fn lists(ctx: Arc<Ctx>) -> Verdict {
     let mut f = Findings::default();
     let ids = unknown_ids(3);
     let raw = format!("{},{},{},abc", ids[0], ids[1], ids[0]);
-    for (action, field, kind, slot) in [
-        ("refill", "orders", Kind::RefillBulk, "refill"),
-        ("refill_status", "refills", Kind::RefillStatusBulk, "status"),
-        ("cancel", "orders", Kind::Cancel, "cancel"),
+    for (action, kind, slot) in [
+        (Action::Refill, Kind::RefillBulk, "refill"),
+        (Action::RefillStatus, Kind::RefillStatusBulk, "status"),
+        (Action::Cancel, Kind::Cancel, "cancel"),
     ] {
+        let field = action.bulk_field().unwrap_or_default();
         let exchange = ctx.client.call(action, &[(field, &raw)]).await;
         let Some(Value::Array(items)) = judge(&ctx, &mut f, &exchange, kind) else {
             continue;
@@ -302,7 +317,7 @@ pub async fn refill_flow(ctx: Arc<Ctx>) -> Verdict {
     for order in &ctx.known_orders {
         let exchange = ctx
             .client
-            .call("refill", &[("order", &order.to_string())])
+            .call(Action::Refill, &[("order", &order.to_string())])
             .await;
         let refused = exchange.json().is_some_and(schema::is_error);
         if refused {
@@ -322,13 +337,13 @@ pub async fn refill_flow(ctx: Arc<Ctx>) -> Verdict {
     };
     let single = ctx
         .client
-        .call("refill_status", &[("refill", &refill)])
+        .call(Action::RefillStatus, &[("refill", &refill)])
         .await;
     judge(&ctx, &mut f, &single, Kind::RefillStatus);
     let bulk = ctx
         .client
         .call(
-            "refill_status",
+            Action::RefillStatus,
             &[("refills", &format!("{refill},{UNKNOWN_ID}"))],
         )
         .await;

@@ -4,30 +4,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde_json::Value;
+use smm_contract::{Action, ServiceType, SERVICE_FLAGS};
 
 use super::{judge, Ctx, Findings};
 use crate::outcome::Verdict;
 use crate::schema::Kind;
-
-/// The service types of CONTRACT §2.1.
-pub const TYPES: [&str; 16] = [
-    "Default",
-    "Package",
-    "SEO",
-    "Custom Comments",
-    "Custom Comments Package",
-    "Mentions",
-    "Mentions with Hashtags",
-    "Mentions Custom List",
-    "Mentions Hashtag",
-    "Mentions User Followers",
-    "Mentions Media Likers",
-    "Comment Likes",
-    "Poll",
-    "Invites from Groups",
-    "Subscriptions",
-    "Web Traffic",
-];
 
 /// The catalogue, read tolerantly, for the checks that need each service.
 fn items(ctx: &Ctx, findings: &mut Findings) -> Option<Vec<Value>> {
@@ -107,7 +88,7 @@ pub async fn rate(ctx: Arc<Ctx>) -> Verdict {
 pub async fn types(ctx: Arc<Ctx>) -> Verdict {
     let mut f = Findings::default();
     for s in &ctx.services {
-        if !TYPES.contains(&s.kind.as_str()) {
+        if ServiceType::parse(&s.kind).is_none() {
             f.warn(
                 format!(
                     "service {}: type `{}` is not one of CONTRACT §2.1",
@@ -138,7 +119,7 @@ pub async fn flags(ctx: Arc<Ctx>) -> Verdict {
         return Verdict::skip("the catalogue cannot be read (see services.schema)");
     };
     for item in &items {
-        for flag in ["dripfeed", "refill", "cancel"] {
+        for flag in SERVICE_FLAGS {
             match item.get(flag) {
                 Some(Value::Bool(_)) => {}
                 None => f.drift(
@@ -165,7 +146,7 @@ pub async fn flags(ctx: Arc<Ctx>) -> Verdict {
 /// `balance.schema`.
 pub async fn balance(ctx: Arc<Ctx>) -> Verdict {
     let mut f = Findings::default();
-    let exchange = ctx.client.call("balance", &[]).await;
+    let exchange = ctx.client.call(Action::Balance, &[]).await;
     let shown = judge(&ctx, &mut f, &exchange, Kind::Balance).map(|v| v["balance"].to_string());
     f.verdict(ctx.mode, format!("balance {}", shown.unwrap_or_default()))
 }

@@ -13,8 +13,9 @@ use std::sync::Mutex;
 
 use rust_decimal::Decimal;
 use serde_json::Value;
+use smm_contract::{Action, ServiceType};
 
-use crate::client::{Client, Exchange};
+use crate::client::{Client, Exchange, TransportError};
 use crate::outcome::{Evidence, Mode, Outcome, Verdict};
 use crate::schema::{self, Kind, Reading};
 
@@ -45,6 +46,13 @@ pub struct Service {
     pub flags_known: bool,
 }
 
+impl Service {
+    /// Whether the catalogue lists it with this type.
+    pub fn is(&self, kind: ServiceType) -> bool {
+        self.kind == kind.as_str()
+    }
+}
+
 /// What spending is allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
@@ -73,6 +81,9 @@ pub struct Ctx {
     pub admin: Option<String>,
     /// Cases per property.
     pub cases: u32,
+    /// Requests at once (`--concurrency`): a property sends its cases this
+    /// many at a time.
+    pub concurrency: usize,
     /// Seed of the properties.
     pub seed: u64,
     /// When the whole run must end (`--run-timeout`).
@@ -111,7 +122,7 @@ impl Ctx {
         let mut list: Vec<&Service> = self
             .services
             .iter()
-            .filter(|s| s.kind == "Default")
+            .filter(|s| s.is(ServiceType::Default))
             .collect();
         list.sort_by(|a, b| {
             price(a.rate, a.min)
@@ -137,24 +148,45 @@ impl Ctx {
     }
 
     /// The balance now, as the panel writes it, or why it could not be read.
-    pub async fn balance(&self) -> Result<(Decimal, String), String> {
-        let exchange = self.client.call("balance", &[]).await;
+    pub async fn balance(&self) -> Result<(Decimal, String), BalanceError> {
+        let exchange = self.client.call(Action::Balance, &[]).await;
         let value = match &exchange.answer {
-            Ok(a) => a
-                .json
-                .clone()
-                .ok_or_else(|| "balance: not JSON".to_owned())?,
-            Err(e) => return Err(format!("balance: {e}")),
+            Ok(a) => a.json.clone().ok_or(BalanceError::NotJson)?,
+            Err(e) => return Err(BalanceError::NoAnswer(e.clone())),
         };
         let text = match &value["balance"] {
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
-            _ => return Err(format!("balance: no balance in {value}")),
+            _ => return Err(BalanceError::NoBalance(value.to_string())),
         };
         let amount = text
             .parse::<Decimal>()
-            .map_err(|_| format!("balance: `{text}` is not a number"))?;
+            .map_err(|_| BalanceError::NotANumber(text.clone()))?;
         Ok((amount, text))
+    }
+}
+
+/// Why the balance could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BalanceError {
+    /// No answer.
+    #[error("balance: {0}")]
+    NoAnswer(TransportError),
+    /// An answer that is not JSON.
+    #[error("balance: not JSON")]
+    NotJson,
+    /// JSON without a balance.
+    #[error("balance: no balance in {0}")]
+    NoBalance(String),
+    /// A balance that is not a number.
+    #[error("balance: `{0}` is not a number")]
+    NotANumber(String),
+}
+
+impl From<BalanceError> for Verdict {
+    /// A check that cannot read the balance cannot check money: an Error.
+    fn from(e: BalanceError) -> Verdict {
+        Verdict::with(Outcome::Error, e.to_string(), Vec::new())
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde_json::Value;
+use smm_contract::{Action, OrderStatus, ServiceType};
 
 use super::{expect_error, judge, money_matches, price, Ctx, Findings, Service};
 use crate::outcome::Verdict;
@@ -23,7 +24,7 @@ fn rejected_requests(
 ) -> Vec<(String, Vec<(&'static str, String)>)> {
     let mut list = vec![
         (
-            "add".to_owned(),
+            Action::Add.as_str().to_owned(),
             vec![
                 ("service", ctx.unknown_service().to_string()),
                 ("link", LINK.to_owned()),
@@ -37,7 +38,7 @@ fn rejected_requests(
         let add = |extra: Vec<(&'static str, String)>| {
             let mut fields = vec![("service", id.clone())];
             fields.extend(extra);
-            ("add".to_owned(), fields)
+            (Action::Add.as_str().to_owned(), fields)
         };
         list.push(add(vec![("quantity", s.min.to_string())]));
         list.push(add(vec![("link", LINK.to_owned())]));
@@ -90,14 +91,14 @@ async fn rejected(ctx: &Ctx, with_orders: bool) -> Verdict {
     }
     let before = match ctx.balance().await {
         Ok(b) => b,
-        Err(e) => return Verdict::with(crate::outcome::Outcome::Error, e, Vec::new()),
+        Err(e) => return e.into(),
     };
     let mut last = None;
     let mut unaffordable = 0;
     for (action, fields) in rejected_requests(ctx, service) {
         // Invalid orders cost nothing on a conforming panel, but each is held
         // against the budget at what it would cost if the panel took it.
-        if let (Some(s), "add") = (service, action.as_str()) {
+        if let (Some(s), true) = (service, action == Action::Add.as_str()) {
             let quantity = fields
                 .iter()
                 .find(|(k, _)| *k == "quantity")
@@ -115,7 +116,7 @@ async fn rejected(ctx: &Ctx, with_orders: bool) -> Verdict {
             }
         }
         let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let exchange = ctx.client.call(&action, &borrowed).await;
+        let exchange = ctx.client.call_named(&action, &borrowed).await;
         expect_error(ctx, &mut f, &exchange, &format!("{action} {borrowed:?}"));
         last = Some(exchange);
     }
@@ -133,7 +134,7 @@ async fn rejected(ctx: &Ctx, with_orders: bool) -> Verdict {
             format!("balance {}", after.1),
         ),
         Ok(_) => {}
-        Err(e) => return Verdict::with(crate::outcome::Outcome::Error, e, Vec::new()),
+        Err(e) => return e.into(),
     }
     let pass = match (with_orders, unaffordable) {
         (false, _) => "refused requests changed nothing".to_owned(),
@@ -148,7 +149,7 @@ async fn rejected(ctx: &Ctx, with_orders: bool) -> Verdict {
 /// price of the service's minimum, in case the panel took it.
 async fn other_types(ctx: &Ctx, f: &mut Findings) {
     let mut seen = Vec::new();
-    for service in ctx.services.iter().filter(|s| s.kind != "Default") {
+    for service in ctx.services.iter().filter(|s| !s.is(ServiceType::Default)) {
         if seen.contains(&service.kind) {
             continue;
         }
@@ -162,7 +163,7 @@ async fn other_types(ctx: &Ctx, f: &mut Findings) {
             continue;
         }
         let id = service.id.to_string();
-        let exchange = ctx.client.call("add", &[("service", &id)]).await;
+        let exchange = ctx.client.call(Action::Add, &[("service", &id)]).await;
         expect_error(
             ctx,
             f,
@@ -212,8 +213,7 @@ struct Placed {
 /// it with its predicted charge and the balances around it, or a verdict
 /// saying why not.
 async fn place(ctx: &Ctx, f: &mut Findings, service: &Service) -> Result<Placed, Verdict> {
-    let error = |e: String| Verdict::with(crate::outcome::Outcome::Error, e, Vec::new());
-    let before = ctx.balance().await.map_err(error)?;
+    let before = ctx.balance().await?;
     let places = before
         .1
         .split_once('.')
@@ -229,13 +229,16 @@ async fn place(ctx: &Ctx, f: &mut Findings, service: &Service) -> Result<Placed,
     let q = quantity.to_string();
     let exchange = ctx
         .client
-        .call("add", &[("service", &id), ("link", LINK), ("quantity", &q)])
+        .call(
+            Action::Add,
+            &[("service", &id), ("link", LINK), ("quantity", &q)],
+        )
         .await;
     let Some(value) = judge(ctx, f, &exchange, Kind::Add) else {
         return Err(std::mem::take(f).verdict(ctx.mode, ""));
     };
     let order = value["order"].as_u64().unwrap_or(0);
-    let after = ctx.balance().await.map_err(error)?;
+    let after = ctx.balance().await?;
     Ok(Placed {
         order,
         quantity,
@@ -252,7 +255,7 @@ async fn status_of(
 ) -> Option<(Value, crate::client::Exchange)> {
     let exchange = ctx
         .client
-        .call("status", &[("order", &order.to_string())])
+        .call(Action::Status, &[("order", &order.to_string())])
         .await;
     let value = judge(ctx, f, &exchange, Kind::Status)?;
     Some((value, exchange))
@@ -291,8 +294,11 @@ pub async fn charge(ctx: Arc<Ctx>) -> Verdict {
     }
     if let Some((status, exchange)) = status_of(&ctx, &mut f, order).await {
         let shown = status["charge"].as_str().unwrap_or("").to_owned();
-        let state = status["status"].as_str().unwrap_or("");
-        if state != "Canceled" && state != "Partial" && !money_matches(&shown, charge) {
+        let refunded = matches!(
+            status["status"].as_str().and_then(OrderStatus::parse),
+            Some(OrderStatus::Canceled | OrderStatus::Partial)
+        );
+        if !refunded && !money_matches(&shown, charge) {
             f.fail(
                 &ctx.client,
                 &exchange,
@@ -327,7 +333,7 @@ pub async fn refund_canceled(ctx: Arc<Ctx>) -> Verdict {
     };
     let exchange = ctx
         .client
-        .call("cancel", &[("orders", &order.to_string())])
+        .call(Action::Cancel, &[("orders", &order.to_string())])
         .await;
     let Some(Value::Array(items)) = judge(&ctx, &mut f, &exchange, Kind::Cancel) else {
         return f.verdict(ctx.mode, "");
@@ -343,7 +349,7 @@ pub async fn refund_canceled(ctx: Arc<Ctx>) -> Verdict {
     let Some((status, status_exchange)) = status_of(&ctx, &mut f, order).await else {
         return f.verdict(ctx.mode, "");
     };
-    if status["status"] != "Canceled" {
+    if status["status"].as_str().and_then(OrderStatus::parse) != Some(OrderStatus::Canceled) {
         return Verdict::skip(format!(
             "order {order} is {} after cancel; the refund comes later",
             status["status"]
@@ -368,7 +374,7 @@ pub async fn refund_canceled(ctx: Arc<Ctx>) -> Verdict {
             format!("balance {text}"),
         ),
         Ok(_) => {}
-        Err(e) => return Verdict::with(crate::outcome::Outcome::Error, e, Vec::new()),
+        Err(e) => return e.into(),
     }
     f.verdict(
         ctx.mode,
@@ -402,7 +408,8 @@ pub async fn refund_partial(ctx: Arc<Ctx>) -> Verdict {
         Ok(placed) => placed,
         Err(verdict) => return verdict,
     };
-    let forced = crate::admin::force_status(&ctx.client, &admin, order, "Partial", 50).await;
+    let forced =
+        crate::admin::force_status(&ctx.client, &admin, order, OrderStatus::Partial, 50).await;
     if let Err(e) = forced {
         return Verdict::with(
             crate::outcome::Outcome::Error,
@@ -457,7 +464,7 @@ pub async fn refund_partial(ctx: Arc<Ctx>) -> Verdict {
                 );
             }
         }
-        Err(e) => return Verdict::with(crate::outcome::Outcome::Error, e, Vec::new()),
+        Err(e) => return e.into(),
     }
     f.verdict(
         ctx.mode,
@@ -477,12 +484,13 @@ pub async fn cross_key(ctx: Arc<Ctx>) -> Verdict {
     };
     let mut f = Findings::default();
     let id = order.to_string();
-    for (action, field) in [("status", "order"), ("refill", "order")] {
+    for action in [Action::Status, Action::Refill] {
+        let field = action.id_field().unwrap_or_default();
         let exchange = ctx
             .client
             .post(vec![
                 ("key".into(), second.clone()),
-                ("action".into(), action.into()),
+                ("action".into(), action.as_str().into()),
                 (field.into(), id.clone()),
             ])
             .await;
@@ -497,7 +505,7 @@ pub async fn cross_key(ctx: Arc<Ctx>) -> Verdict {
         .client
         .post(vec![
             ("key".into(), second.clone()),
-            ("action".into(), "status".into()),
+            ("action".into(), Action::Status.as_str().into()),
             ("orders".into(), id.clone()),
         ])
         .await;

@@ -12,12 +12,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value;
-use smm_contract::Action;
+use smm_contract::{Action, BULK_LIMIT};
 
 use super::{Ctx, UNKNOWN_ID};
-use crate::client::{Exchange, TransportError};
+use crate::client::{Client, Exchange, Method, TransportError};
 use crate::outcome::{Evidence, Outcome, Verdict};
 use crate::schema::{self, Kind};
 
@@ -134,20 +135,41 @@ fn invalid_probe() -> BoxedStrategy<Probe> {
     prop_oneof![3 => bad_key, 1 => unknown].boxed()
 }
 
+/// Why the model refuses a case.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Mismatch {
+    /// The request got no answer: the case could not be checked.
+    #[error("no answer: {0}")]
+    NoAnswer(TransportError),
+    /// The answer is not in the class the model gives the request.
+    #[error("{0}")]
+    Answer(String),
+}
+
+impl From<String> for Mismatch {
+    fn from(why: String) -> Mismatch {
+        Mismatch::Answer(why)
+    }
+}
+
 /// What the model says of one answer: `Ok`, or why it is wrong.
-fn judge_probe(probe: &Probe, known: &BTreeSet<String>, exchange: &Exchange) -> Result<(), String> {
+fn judge_probe(
+    probe: &Probe,
+    known: &BTreeSet<String>,
+    exchange: &Exchange,
+) -> Result<(), Mismatch> {
     let answer = match &exchange.answer {
         Ok(answer) => answer,
-        Err(e) => return Err(format!("{NO_ANSWER}{e}")),
+        Err(e) => return Err(Mismatch::NoAnswer(e.clone())),
     };
     let Some(value) = &answer.json else {
-        return Err(format!(
+        return Err(Mismatch::Answer(format!(
             "the answer is not JSON: {}",
             String::from_utf8_lossy(&answer.body)
                 .chars()
                 .take(200)
                 .collect::<String>()
-        ));
+        )));
     };
     let is_error = schema::is_error(value);
     match probe {
@@ -157,9 +179,7 @@ fn judge_probe(probe: &Probe, known: &BTreeSet<String>, exchange: &Exchange) -> 
             } else if is_error {
                 Ok(())
             } else {
-                Err(format!(
-                    "status of `{order}` is not an error object: {value}"
-                ))
+                Err(format!("status of `{order}` is not an error object: {value}").into())
             }
         }
         Probe::Bulk(items) => {
@@ -174,10 +194,10 @@ fn judge_probe(probe: &Probe, known: &BTreeSet<String>, exchange: &Exchange) -> 
                 return if is_error || value.as_object().is_some_and(|o| o.is_empty()) {
                     Ok(())
                 } else {
-                    Err(format!("no id: expected an error, got {value}"))
+                    Err(format!("no id: expected an error, got {value}").into())
                 };
             }
-            if distinct.len() > 100 {
+            if distinct.len() > BULK_LIMIT {
                 return if is_error || truncated(value, &distinct) {
                     Ok(())
                 } else {
@@ -185,23 +205,24 @@ fn judge_probe(probe: &Probe, known: &BTreeSet<String>, exchange: &Exchange) -> 
                         "{} distinct ids: expected a top-level error, got {} answers",
                         distinct.len(),
                         value.as_object().map_or(0, |o| o.len())
-                    ))
+                    )
+                    .into())
                 };
             }
             tolerant(Kind::StatusBulk, value)?;
-            let object = value.as_object().ok_or("not an object")?;
+            let object = value
+                .as_object()
+                .ok_or_else(|| Mismatch::Answer("not an object".into()))?;
             let got: BTreeSet<&str> = object.keys().map(String::as_str).collect();
             let want: BTreeSet<&str> = distinct.iter().copied().collect();
             if got != want {
-                return Err(format!(
-                    "{} answers for {} distinct ids",
-                    got.len(),
-                    want.len()
-                ));
+                return Err(
+                    format!("{} answers for {} distinct ids", got.len(), want.len()).into(),
+                );
             }
             for (id, item) in object {
                 if known.contains(id.as_str()) == schema::is_error(item) {
-                    return Err(format!("id `{id}` answered {item}"));
+                    return Err(format!("id `{id}` answered {item}").into());
                 }
             }
             Ok(())
@@ -210,31 +231,30 @@ fn judge_probe(probe: &Probe, known: &BTreeSet<String>, exchange: &Exchange) -> 
             if is_error {
                 Ok(())
             } else {
-                Err(format!("expected an error object, got {value}"))
+                Err(format!("expected an error object, got {value}").into())
             }
         }
     }
 }
 
 fn truncated(value: &Value, distinct: &[&str]) -> bool {
-    value
-        .as_object()
-        .is_some_and(|o| o.len() == 100 && o.keys().all(|k| distinct[..100].contains(&k.as_str())))
+    value.as_object().is_some_and(|o| {
+        o.len() == BULK_LIMIT
+            && o.keys()
+                .all(|k| distinct[..BULK_LIMIT].contains(&k.as_str()))
+    })
 }
 
-fn tolerant(kind: Kind, value: &Value) -> Result<(), String> {
+fn tolerant(kind: Kind, value: &Value) -> Result<(), Mismatch> {
     match schema::read(kind, value) {
-        schema::Reading::Broken(errors) => Err(format!(
+        schema::Reading::Broken(errors) => Err(Mismatch::Answer(format!(
             "not a valid {}: {}",
             kind.name(),
             errors.join("; ")
-        )),
+        ))),
         _ => Ok(()),
     }
 }
-
-/// How a failure that is the transport's, not the panel's answer, begins.
-const NO_ANSWER: &str = "no answer: ";
 
 fn seed_bytes(seed: u64) -> [u8; 32] {
     let mut bytes = [0u8; 32];
@@ -244,66 +264,171 @@ fn seed_bytes(seed: u64) -> [u8; 32] {
     bytes
 }
 
+/// How many generated cases are sent as one batch: the requests of a batch
+/// go out `--concurrency` at a time, and a batch is judged in generation
+/// order, so the first failure is the same whatever the timing.
+const BATCH: u32 = 128;
+
+/// The longest a failure is shrunk, in requests.
+const MAX_SHRINK: u32 = 256;
+
+/// Sends the cases in windows of `width` (the requests of a window at
+/// once), judges each answer, and stops after the first window with a
+/// failure: the index of the first failing case and why. How many requests
+/// go out depends only on the verdicts, never on timing, so a run is the same
+/// request for request (with a width of 1, nothing is sent past the failure).
+async fn first_failure(
+    client: &Client,
+    key: &str,
+    known: &Arc<BTreeSet<String>>,
+    probes: Vec<Probe>,
+    width: usize,
+) -> Option<(usize, Mismatch)> {
+    let probes = Arc::new(probes);
+    let width = width.max(1);
+    for start in (0..probes.len()).step_by(width) {
+        let mut window = tokio::task::JoinSet::new();
+        for i in start..(start + width).min(probes.len()) {
+            let (client, key, known, probes) = (
+                client.clone(),
+                key.to_owned(),
+                Arc::clone(known),
+                Arc::clone(&probes),
+            );
+            window.spawn(async move {
+                let exchange = client.send(Method::Form, probes[i].fields(&key)).await;
+                (i, judge_probe(&probes[i], &known, &exchange))
+            });
+        }
+        let mut failures = Vec::new();
+        while let Some(joined) = window.join_next().await {
+            if let Ok((i, Err(why))) = joined {
+                failures.push((i, why));
+            }
+        }
+        if let Some(first) = failures.into_iter().min_by_key(|(i, _)| *i) {
+            return Some(first);
+        }
+    }
+    None
+}
+
+/// How a property ended.
+enum Found {
+    /// Every case in its class.
+    Nothing,
+    /// A case out of its class, shrunk: the minimal probe and why.
+    Failure(Probe, Mismatch),
+    /// The property could not go on.
+    Stopped(String),
+}
+
+/// Generates, sends and judges the cases; shrinks the first failure.
+/// Generation and shrinking run on this (blocking) thread, the requests on
+/// the runtime.
+fn explore(ctx: &Ctx, handle: &tokio::runtime::Handle, strategy: &BoxedStrategy<Probe>) -> Found {
+    let known: Arc<BTreeSet<String>> =
+        Arc::new(ctx.known_orders.iter().map(u64::to_string).collect());
+    let key = ctx.client.target().key.clone();
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            cases: ctx.cases,
+            failure_persistence: None,
+            ..Config::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(ctx.seed)),
+    );
+    let past_deadline = || ctx.deadline.is_some_and(|d| std::time::Instant::now() >= d);
+    let mut sent = 0;
+    while sent < ctx.cases {
+        if past_deadline() {
+            return Found::Stopped("the run timeout passed".into());
+        }
+        let n = BATCH.min(ctx.cases - sent);
+        let mut trees = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            // As proptest's runner does: each case from a fresh seed drawn
+            // from the runner's, so the same seed gives the same cases.
+            let case_rng = runner.new_rng();
+            *runner.rng() = case_rng;
+            match strategy.new_tree(&mut runner) {
+                Ok(tree) => trees.push(tree),
+                Err(why) => return Found::Stopped(format!("no case could be generated: {why}")),
+            }
+        }
+        let probes = trees.iter().map(ValueTree::current).collect();
+        let first = handle.block_on(first_failure(
+            &ctx.client,
+            &key,
+            &known,
+            probes,
+            ctx.concurrency,
+        ));
+        if let Some((i, mut why)) = first {
+            // Shrinking as proptest's runner does: simplify while the case
+            // fails, complicate when it passes, at most MAX_SHRINK requests.
+            let mut tree = trees.swap_remove(i);
+            let mut tries = 0;
+            if tree.simplify() {
+                loop {
+                    if tries >= MAX_SHRINK || past_deadline() {
+                        while tree.complicate() {}
+                        break;
+                    }
+                    tries += 1;
+                    let probe = tree.current();
+                    let exchange =
+                        handle.block_on(ctx.client.send(Method::Form, probe.fields(&key)));
+                    match judge_probe(&probe, &known, &exchange) {
+                        Err(failure) => {
+                            why = failure;
+                            if !tree.simplify() {
+                                break;
+                            }
+                        }
+                        Ok(()) => {
+                            if !tree.complicate() {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            return Found::Failure(tree.current(), why);
+        }
+        sent += n;
+    }
+    Found::Nothing
+}
+
 async fn run(
     ctx: Arc<Ctx>,
     strategy: fn(Vec<u64>) -> BoxedStrategy<Probe>,
     what: &'static str,
 ) -> Verdict {
     let handle = tokio::runtime::Handle::current();
-    let known: BTreeSet<String> = ctx.known_orders.iter().map(u64::to_string).collect();
     let worker = Arc::clone(&ctx);
-    let outcome = tokio::task::spawn_blocking(move || {
-        let config = Config {
-            cases: worker.cases,
-            failure_persistence: None,
-            max_shrink_iters: 256,
-            ..Config::default()
-        };
-        let mut runner = TestRunner::new_with_rng(
-            config,
-            TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(worker.seed)),
-        );
-        let key = worker.client.target().key.clone();
+    let found = tokio::task::spawn_blocking(move || {
         let strategy = strategy(worker.known_orders.clone());
-        let result = runner.run(&strategy, |probe| {
-            // Past the run's deadline no request is sent (the case is
-            // rejected; enough rejections abort the property as an Error).
-            if worker
-                .deadline
-                .is_some_and(|d| std::time::Instant::now() >= d)
-            {
-                return Err(TestCaseError::reject("the run timeout passed"));
-            }
-            let exchange = handle.block_on(worker.client.send("POST", probe.fields(&key)));
-            judge_probe(&probe, &known, &exchange).map_err(TestCaseError::fail)
-        });
-        result.map_err(|e| match e {
-            TestError::Fail(reason, probe) => (reason.to_string(), Some(probe), false),
-            TestError::Abort(reason) => (reason.to_string(), None, true),
-        })
+        explore(&worker, &handle, &strategy)
     })
     .await;
     let key = ctx.client.target().key.clone();
-    match outcome {
-        Ok(Ok(())) => Verdict::pass(format!(
+    match found {
+        Ok(Found::Nothing) => Verdict::pass(format!(
             "{} cases of {what}, each in the expected class (seed {})",
             ctx.cases, ctx.seed
         )),
-        Ok(Err((reason, probe, aborted))) => {
-            let reason = reason.replace(['\n', '\r'], " ");
-            let request = probe
-                .map(|p| {
-                    ctx.client.curl(&Exchange {
-                        method: "POST",
-                        fields: p.fields(&key),
-                        answer: Err(TransportError::Timeout),
-                    })
-                })
-                .unwrap_or_default();
-            let outcome = if aborted || reason.starts_with(NO_ANSWER) {
-                Outcome::Error
-            } else {
-                Outcome::Fail
+        Ok(Found::Failure(probe, why)) => {
+            let reason = why.to_string().replace(['\n', '\r'], " ");
+            let request = ctx.client.curl(&Exchange {
+                method: Method::Form,
+                fields: probe.fields(&key),
+                answer: Err(TransportError::Timeout),
+            });
+            let outcome = match why {
+                Mismatch::NoAnswer(_) => Outcome::Error,
+                Mismatch::Answer(_) => Outcome::Fail,
             };
             Verdict::with(
                 outcome,
@@ -316,6 +441,11 @@ async fn run(
                 }],
             )
         }
+        Ok(Found::Stopped(why)) => Verdict::with(
+            Outcome::Error,
+            format!("{what}: {why} (seed {})", ctx.seed),
+            Vec::new(),
+        ),
         Err(e) => Verdict::with(
             Outcome::Error,
             format!("the property runner stopped: {e}"),

@@ -4,7 +4,10 @@
 
 use std::sync::Arc;
 
+use smm_contract::Action;
+
 use super::{Ctx, Findings};
+use crate::client::Method;
 use crate::outcome::{Evidence, Outcome, Verdict};
 
 fn listed(title: &str, requests: &[String]) -> Verdict {
@@ -105,9 +108,8 @@ pub async fn rate_limit(ctx: Arc<Ctx>) -> Verdict {
 
 /// Asks for the balance with `method` (`GET` or `JSON`): a balance passes,
 /// anything else warns (information, not a contract failure).
-async fn probe(ctx: Arc<Ctx>, method: &'static str, accepted: &str, refused: &str) -> Verdict {
-    let key = ctx.client.target().key.clone();
-    let fields = vec![("key".into(), key), ("action".into(), "balance".into())];
+async fn probe(ctx: Arc<Ctx>, method: Method, accepted: &str, refused: &str) -> Verdict {
+    let fields = ctx.client.fields(Action::Balance.as_str(), &[]);
     let exchange = ctx.client.send(method, fields).await;
     let answered = exchange.json().is_some_and(|v| v.get("balance").is_some());
     if answered {
@@ -138,7 +140,7 @@ async fn probe(ctx: Arc<Ctx>, method: &'static str, accepted: &str, refused: &st
 pub async fn get(ctx: Arc<Ctx>) -> Verdict {
     probe(
         ctx,
-        "GET",
+        Method::Query,
         "GET with a query string is answered like POST",
         "GET with a query string is not answered like POST (two public clients only send GET)",
     )
@@ -149,7 +151,7 @@ pub async fn get(ctx: Arc<Ctx>) -> Verdict {
 pub async fn json_body(ctx: Arc<Ctx>) -> Verdict {
     probe(
         ctx,
-        "JSON",
+        Method::Json,
         "a JSON body is answered like a form",
         "a JSON body is not answered like a form (clients that send JSON get no balance)",
     )
@@ -184,12 +186,8 @@ pub async fn trailing_slash(ctx: Arc<Ctx>) -> Verdict {
         return Verdict::skip("the URL does not end in /api/v2: no conventional variant to try");
     };
     let client = ctx.client.at(&other);
-    let key = ctx.client.target().key.clone();
     let exchange = client
-        .send(
-            "POST",
-            vec![("key".into(), key), ("action".into(), "balance".into())],
-        )
+        .send(Method::Form, client.fields(Action::Balance.as_str(), &[]))
         .await;
     let mut f = Findings::default();
     match &exchange.answer {

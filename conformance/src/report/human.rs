@@ -1,37 +1,69 @@
 //! The human report: one line per check, details of what went wrong, and a
 //! closing line `N passed, N warned, N failed, N errored, N skipped`.
+//!
+//! A target's bytes reach this report (its answers, its messages): every
+//! control character is written escaped (`\u{1b}`), so no panel can move the
+//! cursor, clear the screen or set the terminal's title.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
-use crate::outcome::{Outcome, Report};
+use crate::outcome::{Mode, Outcome, Report};
+
+/// `text` with every control character but newlines and tabs escaped.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if unsafe_char(c) {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+fn label(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Pass => "PASS",
+        Outcome::Warn => "WARN",
+        Outcome::Fail => "FAIL",
+        Outcome::Error => "ERROR",
+        Outcome::Skip => "SKIP",
+    }
+}
+
+fn paint(outcome: Outcome, color: bool) -> String {
+    let label = label(outcome);
+    if !color {
+        return format!("{label:<5}");
+    }
+    let code = match outcome {
+        Outcome::Pass => "32",
+        Outcome::Warn => "33",
+        Outcome::Fail => "31;1",
+        Outcome::Error => "35",
+        Outcome::Skip => "2",
+    };
+    format!("\x1b[{code}m{label:<5}\x1b[0m")
+}
 
 /// Writes the human report; `color` adds ANSI colours.
 pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
-    let paint = |outcome: Outcome| -> String {
-        let label = match outcome {
-            Outcome::Pass => "PASS",
-            Outcome::Warn => "WARN",
-            Outcome::Fail => "FAIL",
-            Outcome::Error => "ERROR",
-            Outcome::Skip => "SKIP",
-        };
-        if !color {
-            return format!("{label:<5}");
-        }
-        let code = match outcome {
-            Outcome::Pass => "32",
-            Outcome::Warn => "33",
-            Outcome::Fail => "31;1",
-            Outcome::Error => "35",
-            Outcome::Skip => "2",
-        };
-        format!("\x1b[{code}m{label:<5}\x1b[0m")
-    };
     writeln!(
         out,
         "smm-conformance: {} ({} mode, seed {}, {} cases per property)",
-        report.target,
-        mode(report),
+        printable(&report.target),
+        match report.mode {
+            Mode::Tolerant => "tolerant",
+            Mode::Strict => "strict",
+        },
         report.seed,
         report.cases
     )?;
@@ -40,9 +72,9 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
         writeln!(
             out,
             "{} {:<28} {}",
-            paint(check.outcome),
+            paint(check.outcome, color),
             check.id,
-            check.message
+            printable(&check.message)
         )?;
     }
     let troubled: Vec<_> = report
@@ -57,25 +89,25 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
         writeln!(
             out,
             "\n{} {} ({}: {})",
-            paint(check.outcome),
+            paint(check.outcome, color),
             check.id,
             check.section,
             check.title
         )?;
-        writeln!(out, "  {}", check.message)?;
+        writeln!(out, "  {}", printable(&check.message))?;
         for e in &check.evidence {
             if !e.request.is_empty() {
-                writeln!(out, "  request:  {}", e.request)?;
+                writeln!(out, "  request:  {}", printable(&e.request))?;
             }
             if !e.expected.is_empty() {
-                writeln!(out, "  expected: {}", e.expected)?;
+                writeln!(out, "  expected: {}", printable(&e.expected))?;
             }
             if !e.actual.is_empty() {
-                writeln!(out, "  actual:   {}", e.actual)?;
+                writeln!(out, "  actual:   {}", printable(&e.actual))?;
             }
             if let Some(diff) = &e.diff {
                 for line in diff.lines() {
-                    writeln!(out, "    {line}")?;
+                    writeln!(out, "    {}", printable(line))?;
                 }
             }
         }
@@ -89,9 +121,30 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
     )
 }
 
-fn mode(report: &Report) -> &'static str {
-    match report.mode {
-        crate::outcome::Mode::Tolerant => "tolerant",
-        crate::outcome::Mode::Strict => "strict",
+/// Writes the progress line of a terminal: `[done/total] id: outcome`,
+/// rewritten in place, and cleared when the last check is done.
+pub fn progress(
+    out: &mut dyn Write,
+    done: usize,
+    total: usize,
+    id: &str,
+    outcome: Outcome,
+) -> io::Result<()> {
+    write!(out, "\r\x1b[2K[{done}/{total}] {id}: {}", outcome.as_str())?;
+    if done == total {
+        write!(out, "\r\x1b[2K")?;
+    }
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_and_lines_kept() {
+        assert_eq!(printable("a\x1b[2Jb\x07\0"), "a\\u{1b}[2Jb\\u{7}\\u{0}");
+        assert_eq!(printable("one\ntwo\tthree"), "one\ntwo\tthree");
+        assert!(matches!(printable("plain"), Cow::Borrowed(_)));
     }
 }

@@ -1,107 +1,65 @@
-//! JUnit XML, as CI systems read it: one `<testcase>` per check, a Fail as
+//! JUnit XML, as CI systems read it (written with `quick-junit`, nextest's
+//! writer, which also drops what XML cannot carry, such as control
+//! characters): one `<testcase>` per check with its time, a Fail as
 //! `<failure>`, an Error as `<error>`, a Skip as `<skipped>`; a Warn passes
 //! with its message in `<system-out>`.
 
 use std::io::{self, Write};
 
-use crate::outcome::{Outcome, Report};
+use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => {}
-            c => out.push(c),
+use crate::outcome::{CheckResult, Outcome, Report};
+
+/// What went wrong in a check, as one text: the message, its section, then
+/// each piece of evidence.
+fn details(check: &CheckResult) -> String {
+    let mut text = format!("{} ({})\n", check.message, check.section);
+    for e in &check.evidence {
+        text.push_str(&format!(
+            "request: {}\nexpected: {}\nactual: {}\n",
+            e.request, e.expected, e.actual
+        ));
+        if let Some(diff) = &e.diff {
+            text.push_str(diff);
         }
     }
-    out
+    text
+}
+
+fn testcase(check: &CheckResult) -> TestCase {
+    let non_success = |kind: NonSuccessKind| {
+        let mut status = TestCaseStatus::non_success(kind);
+        status
+            .set_message(check.message.as_str())
+            .set_description(details(check));
+        status
+    };
+    let status = match check.outcome {
+        Outcome::Pass | Outcome::Warn => TestCaseStatus::success(),
+        Outcome::Fail => non_success(NonSuccessKind::Failure),
+        Outcome::Error => non_success(NonSuccessKind::Error),
+        Outcome::Skip => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(check.message.as_str());
+            status
+        }
+    };
+    let (group, _) = check.id.split_once('.').unwrap_or((check.id, ""));
+    let mut case = TestCase::new(check.id, status);
+    case.set_classname(format!("smm-conformance.{group}"))
+        .set_time(check.duration);
+    if check.outcome == Outcome::Warn {
+        case.set_system_out(format!("WARN: {}", details(check)));
+    }
+    case
 }
 
 /// Writes the JUnit report.
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let c = report.counts;
-    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-    writeln!(
-        out,
-        r#"<testsuites name="smm-conformance" tests="{}" failures="{}" errors="{}" skipped="{}">"#,
-        report.checks.len(),
-        c.failed,
-        c.errored,
-        c.skipped
-    )?;
-    writeln!(
-        out,
-        r#"  <testsuite name="{}" tests="{}" failures="{}" errors="{}" skipped="{}">"#,
-        escape(&report.target),
-        report.checks.len(),
-        c.failed,
-        c.errored,
-        c.skipped
-    )?;
-    for check in &report.checks {
-        let (group, _) = check.id.split_once('.').unwrap_or((check.id, ""));
-        write!(
-            out,
-            r#"    <testcase classname="smm-conformance.{}" name="{}""#,
-            escape(group),
-            escape(check.id)
-        )?;
-        let details: String = check
-            .evidence
-            .iter()
-            .map(|e| {
-                let mut d = format!(
-                    "request: {}\nexpected: {}\nactual: {}\n",
-                    e.request, e.expected, e.actual
-                );
-                if let Some(diff) = &e.diff {
-                    d.push_str(diff);
-                }
-                d
-            })
-            .collect();
-        let body = format!("{} ({})\n{}", check.message, check.section, details);
-        match check.outcome {
-            Outcome::Pass => writeln!(out, "/>")?,
-            Outcome::Warn => writeln!(
-                out,
-                ">\n      <system-out>WARN: {}</system-out>\n    </testcase>",
-                escape(&body)
-            )?,
-            Outcome::Fail => writeln!(
-                out,
-                ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
-                escape(&check.message),
-                escape(&body)
-            )?,
-            Outcome::Error => writeln!(
-                out,
-                ">\n      <error message=\"{}\">{}</error>\n    </testcase>",
-                escape(&check.message),
-                escape(&body)
-            )?,
-            Outcome::Skip => writeln!(
-                out,
-                ">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                escape(&check.message)
-            )?,
-        }
-    }
-    writeln!(out, "  </testsuite>")?;
-    writeln!(out, "</testsuites>")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape;
-
-    #[test]
-    fn xml_is_escaped() {
-        assert_eq!(escape("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
-    }
+    let mut suite = TestSuite::new(report.target.as_str());
+    suite.set_time(report.duration);
+    suite.add_test_cases(report.checks.iter().map(testcase));
+    let mut junit = quick_junit::Report::new("smm-conformance");
+    junit.set_time(report.duration).add_test_suite(suite);
+    junit.serialize(out).map_err(io::Error::other)
 }

@@ -1,12 +1,47 @@
-//! Reporters: the result model into human text, JSON or JUnit XML, written
-//! to any `io::Write`. The report they get has passed through
-//! [`redact_report`]: every free text in it (messages, requests, answers,
-//! diffs, the target) has the keys masked, even one a panel echoed back,
-//! while check ids, sections and titles stay as they are.
+//! Reporters: the result model into human text, JSON or JUnit XML, and the
+//! classed diff of two snapshots likewise, written to any `io::Write`.
+//!
+//! A report reaches them already redacted ([`crate::execute`] masks the keys
+//! in every free text: messages, requests, answers, diffs, the target, even
+//! a key a panel echoed back), while check ids, sections and titles stay as
+//! they are.
 
+pub mod diff;
 pub mod human;
 pub mod json;
 pub mod junit;
+
+use std::io::{self, Write};
+
+use crate::outcome::Report;
+
+/// What a report is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Text for people.
+    Human,
+    /// JSON: for `run`, the report of schemas/report.schema.json; for `diff`, the changes.
+    Json,
+    /// JUnit XML.
+    Junit,
+}
+
+/// Writes a run's report as `format`; `color` (human only) adds ANSI colours.
+pub fn write(report: &Report, format: Format, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Human => human::write(report, out, color),
+        Format::Json => json::write(report, out),
+        Format::Junit => junit::write(report, out),
+    }
+}
+
+/// A run's report as `format`, in memory.
+pub fn render(report: &Report, format: Format, color: bool) -> Vec<u8> {
+    let mut buf = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write(report, format, color, &mut buf);
+    buf
+}
 
 /// Replaces every secret in `text` with `***`.
 pub fn redact(text: &str, secrets: &[String]) -> String {
@@ -18,10 +53,7 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
 }
 
 /// The report with every secret masked in its free texts.
-pub fn redact_report(
-    report: &crate::outcome::Report,
-    secrets: &[String],
-) -> crate::outcome::Report {
+pub fn redact_report(report: &Report, secrets: &[String]) -> Report {
     let mut shown = report.clone();
     shown.target = redact(&shown.target, secrets);
     for check in &mut shown.checks {

@@ -1,0 +1,398 @@
+//! The classed diff of two snapshots: each change is breaking, drift (into
+//! a form of CONTRACT §6 items 1-4, read off the contract's drift table) or
+//! compatible.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use smm_contract::drift::{self, Form, Shape};
+use smm_contract::{OrderStatus, SERVICE_FIELDS};
+
+use super::{contract_shape, service_id, BulkLimit, JsonType, Snapshot, Types};
+
+/// How much a change matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// No client can tell.
+    Compatible,
+    /// Into a form of CONTRACT §6 items 1-4.
+    Drift,
+    /// Breaks clients.
+    Breaking,
+}
+
+impl Severity {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Compatible => "compatible",
+            Self::Drift => "drift",
+            Self::Breaking => "breaking",
+        }
+    }
+}
+
+/// One change between two snapshots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The area: `services`, `shapes`, `statuses`, `errors`, `content_types`,
+    /// `bulk_limit`.
+    pub area: &'static str,
+    /// Its class.
+    pub severity: Severity,
+    /// What changed.
+    pub what: String,
+}
+
+/// The JSON type a field has in the contract, and the types a drifting
+/// panel sends instead, for a form of the table that changes a type.
+fn form_types(form: Form) -> Option<(JsonType, &'static [JsonType])> {
+    use JsonType::*;
+    Some(match form {
+        Form::Number => (String, &[Integer, Number]),
+        Form::DigitString => (Integer, &[String]),
+        Form::Integer => (String, &[Integer]),
+        Form::Null => (String, &[Null]),
+        Form::Empty | Form::Unknown => (String, &[]),
+        Form::Missing | Form::Extra => return None,
+    })
+}
+
+/// Whether a field's change of types is one of CONTRACT §6.1's drift forms:
+/// every type it has now is the contract's, a drifted one, or one it had.
+fn type_drift(shape: Option<Shape>, field: &str, old: &Types, new: &Types) -> bool {
+    let Some(shape) = shape else {
+        return false;
+    };
+    let allowed: BTreeSet<JsonType> = drift::of_field(shape, field)
+        .filter_map(|row| form_types(row.form))
+        .flat_map(|(canonical, drifted)| std::iter::once(canonical).chain(drifted.iter().copied()))
+        .collect();
+    !allowed.is_empty()
+        && new
+            .0
+            .iter()
+            .all(|k| allowed.contains(k) || old.contains(*k))
+}
+
+/// Whether `status` is a drifted spelling of the enum (CONTRACT §6.2).
+fn drift_spelling(status: &str) -> bool {
+    OrderStatus::read_drifted(status).is_some()
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "(none)".into(),
+        other => other.to_string(),
+    }
+}
+
+fn number(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::String(s) => s.parse().ok(),
+        Value::Number(n) => n.to_string().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Whether a service field is a number the contract writes as a string
+/// (`rate`, `min`, `max`).
+fn numeric(field: &str) -> bool {
+    drift::of_field(Shape::Service, field).any(|row| row.form == Form::Number)
+}
+
+/// Compares two snapshots. `max_rate_increase` (percent): a rate rising by
+/// more is breaking, by less compatible.
+pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let mut push = |area: &'static str, severity: Severity, what: String| {
+        changes.push(Change {
+            area,
+            severity,
+            what,
+        })
+    };
+
+    // Services.
+    let by_id = |list: &[Value]| -> BTreeMap<String, Map<String, Value>> {
+        list.iter()
+            .map(|s| (service_id(s), s.as_object().cloned().unwrap_or_default()))
+            .collect()
+    };
+    let (before, after) = (by_id(&old.services), by_id(&new.services));
+    for (id, was) in &before {
+        let Some(now) = after.get(id) else {
+            push(
+                "services",
+                Severity::Breaking,
+                format!("service {id} removed ({})", text(&was["name"].clone())),
+            );
+            continue;
+        };
+        for field in ["name", "category"] {
+            if was.get(field) != now.get(field) {
+                push(
+                    "services",
+                    Severity::Compatible,
+                    format!(
+                        "service {id}: {field} {:?} → {:?}",
+                        text(was.get(field).unwrap_or(&Value::Null)),
+                        text(now.get(field).unwrap_or(&Value::Null))
+                    ),
+                );
+            }
+        }
+        if was.get("type") != now.get("type") {
+            push(
+                "services",
+                Severity::Breaking,
+                format!(
+                    "service {id}: type {} → {}",
+                    text(&was["type"]),
+                    text(&now["type"])
+                ),
+            );
+        }
+        if let (Some(a), Some(b)) = (
+            was.get("rate").and_then(number),
+            now.get("rate").and_then(number),
+        ) {
+            if a != b {
+                let pct = if a.is_zero() {
+                    Decimal::from(100)
+                } else {
+                    ((b - a) * Decimal::from(100) / a).round_dp(2)
+                };
+                let severity = if b > a && pct > max_rate_increase {
+                    Severity::Breaking
+                } else {
+                    Severity::Compatible
+                };
+                push(
+                    "services",
+                    severity,
+                    format!(
+                        "service {id}: rate {a} → {b} ({}{pct}%)",
+                        if pct.is_sign_positive() { "+" } else { "" }
+                    ),
+                );
+            }
+        }
+        for (field, tighter) in [("min", true), ("max", false)] {
+            if let (Some(a), Some(b)) = (
+                was.get(field).and_then(number),
+                now.get(field).and_then(number),
+            ) {
+                if a != b {
+                    let breaking = if tighter { b > a } else { b < a };
+                    push(
+                        "services",
+                        if breaking {
+                            Severity::Breaking
+                        } else {
+                            Severity::Compatible
+                        },
+                        format!("service {id}: {field} {a} → {b}"),
+                    );
+                }
+            }
+        }
+        for flag in ["dripfeed", "refill", "cancel"] {
+            match (was.get(flag), now.get(flag)) {
+                (Some(Value::Bool(true)), Some(Value::Bool(false))) => push(
+                    "services",
+                    Severity::Breaking,
+                    format!("service {id}: {flag} withdrawn"),
+                ),
+                (Some(Value::Bool(false)), Some(Value::Bool(true))) => push(
+                    "services",
+                    Severity::Compatible,
+                    format!("service {id}: {flag} offered"),
+                ),
+                _ => {}
+            }
+        }
+        // Every other difference: a field missing, a type changed, a value
+        // that is no longer a number, any other value changed.
+        for (field, old_value) in was {
+            let Some(new_value) = now.get(field) else {
+                let severity = if drift::may_be_missing(Shape::Service, field) {
+                    Severity::Drift
+                } else if SERVICE_FIELDS.contains(&field.as_str()) {
+                    Severity::Breaking
+                } else {
+                    Severity::Compatible
+                };
+                push(
+                    "services",
+                    severity,
+                    format!("service {id}: {field} missing"),
+                );
+                continue;
+            };
+            let (old_type, new_type) = (JsonType::of(old_value), JsonType::of(new_value));
+            let numeric = numeric(field);
+            if old_type != new_type {
+                let severity = if type_drift(
+                    Some(Shape::Service),
+                    field,
+                    &Types::one(old_type),
+                    &Types::one(new_type),
+                ) && (!numeric || number(new_value).is_some())
+                {
+                    Severity::Drift
+                } else {
+                    Severity::Breaking
+                };
+                push(
+                    "services",
+                    severity,
+                    format!("service {id}: {field} {old_type} → {new_type}"),
+                );
+            } else if numeric
+                && number(old_value).is_some()
+                && number(new_value).is_none_or(|n| n.is_sign_negative())
+            {
+                push(
+                    "services",
+                    Severity::Breaking,
+                    format!(
+                        "service {id}: {field} {} → {} (not a number ≥ 0)",
+                        text(old_value),
+                        text(new_value)
+                    ),
+                );
+            } else if !SERVICE_FIELDS.contains(&field.as_str()) && old_value != new_value {
+                push(
+                    "services",
+                    Severity::Compatible,
+                    format!("service {id}: {field} changed"),
+                );
+            }
+        }
+    }
+    for (id, now) in &after {
+        if !before.contains_key(id) {
+            push(
+                "services",
+                Severity::Compatible,
+                format!("service {id} added ({})", text(&now["name"].clone())),
+            );
+        }
+    }
+
+    // Shapes.
+    for (shape, was) in &old.shapes {
+        let contract = contract_shape(shape);
+        let Some(now) = new.shapes.get(shape) else {
+            push(
+                "shapes",
+                Severity::Breaking,
+                format!("{shape}: no longer answered in this form"),
+            );
+            continue;
+        };
+        for (field, old_kind) in was {
+            match now.get(field) {
+                None if contract.is_some_and(|s| drift::may_be_missing(s, field)) => push(
+                    "shapes",
+                    Severity::Drift,
+                    format!("{shape}.{field} removed"),
+                ),
+                None => push(
+                    "shapes",
+                    Severity::Breaking,
+                    format!("{shape}.{field} removed"),
+                ),
+                Some(new_kind) if new_kind != old_kind => {
+                    let severity = if type_drift(contract, field, old_kind, new_kind) {
+                        Severity::Drift
+                    } else {
+                        Severity::Breaking
+                    };
+                    push(
+                        "shapes",
+                        severity,
+                        format!("{shape}.{field}: {old_kind} → {new_kind}"),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+        for field in now.keys().filter(|f| !was.contains_key(*f)) {
+            let severity = if contract.is_some_and(|s| drift::named_extra(s, field)) {
+                Severity::Drift
+            } else {
+                Severity::Compatible
+            };
+            push("shapes", severity, format!("{shape}.{field} added"));
+        }
+    }
+    for shape in new.shapes.keys().filter(|s| !old.shapes.contains_key(*s)) {
+        push(
+            "shapes",
+            Severity::Breaking,
+            format!("{shape}: a new form of answer"),
+        );
+    }
+
+    // Status values.
+    for status in new.statuses.iter().filter(|s| !old.statuses.contains(s)) {
+        let severity = if OrderStatus::parse(status).is_some() {
+            Severity::Compatible
+        } else if drift_spelling(status) {
+            Severity::Drift
+        } else {
+            Severity::Breaking
+        };
+        push("statuses", severity, format!("status `{status}` seen"));
+    }
+
+    // Errors.
+    for (request, was) in &old.errors {
+        let now = new.errors.get(request);
+        if now != Some(was) {
+            let severity = match now {
+                Some(now) if now.is_plain_error() && !was.is_no_error() => Severity::Compatible,
+                _ => Severity::Breaking,
+            };
+            let now = now.map(ToString::to_string).unwrap_or_default();
+            push(
+                "errors",
+                severity,
+                format!("{request}: {:?} → {now:?}", was.to_string()),
+            );
+        }
+    }
+
+    // Content types.
+    if old.content_types != new.content_types {
+        push(
+            "content_types",
+            Severity::Breaking,
+            format!(
+                "content types {:?} → {:?}",
+                old.content_types, new.content_types
+            ),
+        );
+    }
+
+    // The bulk limit.
+    if old.bulk_limit != new.bulk_limit {
+        let severity = match (old.bulk_limit, new.bulk_limit) {
+            (BulkLimit::Error, BulkLimit::First100) => Severity::Drift,
+            (_, BulkLimit::Error) => Severity::Compatible,
+            _ => Severity::Breaking,
+        };
+        push(
+            "bulk_limit",
+            severity,
+            format!("101 ids: {} → {}", old.bulk_limit, new.bulk_limit),
+        );
+    }
+    changes
+}
