@@ -1,7 +1,7 @@
 //! The command line: list, usage errors, exit codes, report formats, and the
 //! key that never appears in any output.
 
-use crate::support::{conformance, conformance_async, secret_mock, BIN};
+use crate::support::{conformance, conformance_async, echoing, secret_mock, BIN};
 
 #[test]
 fn list_prints_every_check_with_its_section() {
@@ -200,4 +200,51 @@ async fn a_failures_curl_command_replays_the_request() {
         answer["abc"], "Incorrect order ID",
         "the replay reproduces the bare-string error: {answer}"
     );
+}
+
+#[test]
+fn a_target_that_echoes_the_key_never_gets_it_into_an_output() {
+    let addr = echoing();
+    let key = "sk_live_echo_9f8e7d6c5b4a";
+    let second = "sk_live_second_0a1b2c3d";
+    let dir = tempfile::tempdir().unwrap();
+    let (json, junit) = (dir.path().join("r.json"), dir.path().join("r.xml"));
+    let mut outputs = Vec::new();
+    for format in ["human", "json", "junit"] {
+        let out = conformance(&[
+            "run",
+            "--url",
+            &format!("http://{addr}/api/v2"),
+            "--key",
+            key,
+            "--second-key",
+            second,
+            "--order",
+            "1",
+            "--cases",
+            "4",
+            "--timeout",
+            "2",
+            "--format",
+            format,
+            "--report-json",
+            json.to_str().unwrap(),
+            "--report-junit",
+            junit.to_str().unwrap(),
+        ]);
+        outputs.push(String::from_utf8_lossy(&out.stdout).into_owned());
+        outputs.push(String::from_utf8_lossy(&out.stderr).into_owned());
+        outputs.push(std::fs::read_to_string(&json).unwrap_or_default());
+        outputs.push(std::fs::read_to_string(&junit).unwrap_or_default());
+    }
+    for text in &outputs {
+        assert!(
+            !text.contains(key) && !text.contains(second),
+            "a key leaked: {text}"
+        );
+    }
+    // The echoes reached the reports, masked: the test would see a key that
+    // redaction missed.
+    let report = &outputs[0];
+    assert!(report.contains("key=***"), "no echo was reported: {report}");
 }

@@ -3,9 +3,11 @@
 //! detection matrix (`fixtures/expected/detection-matrix.json`) says.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use smm_conformance::outcome::Outcome;
+use smm_conformance::{execute, Options};
 use smm_mock::profile::{Class, PROFILES};
 
 use crate::support::{conformance, json_run, report_schema, with_outcome};
@@ -48,35 +50,43 @@ fn ids(value: &Value) -> Vec<String> {
         .collect()
 }
 
-/// What a run under `profile` in `mode` fails, warns and errors.
-fn observed(
+/// What a run under `profile` in `mode` fails, warns and errors, and its
+/// exit code: the runner in-process, through `execute()`, as the binary
+/// would run it with `--mock-profile P --mode M --timeout T --cases 16
+/// --concurrency 1 --seed 0`.
+async fn observed(
     profile: &str,
     mode: &str,
-    timeout: &str,
-) -> (i32, BTreeMap<&'static str, Vec<String>>) {
-    let out = conformance(&[
-        "run",
-        "--mock-profile",
-        profile,
-        "--mode",
-        mode,
-        "--timeout",
-        timeout,
-        "--cases",
-        "16",
-        "--concurrency",
-        "1",
-        "--seed",
-        "0",
-        "--format",
-        "json",
-    ]);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let outcomes = ["fail", "warn", "error"]
-        .into_iter()
-        .map(|o| (o, with_outcome(&report, o)))
-        .collect();
-    (out.status.code().unwrap_or(-1), outcomes)
+    timeout: u64,
+) -> (u8, BTreeMap<&'static str, Vec<String>>) {
+    let options = Options {
+        mock_profiles: vec![profile.parse().unwrap()],
+        mode: mode.parse().unwrap(),
+        timeout: Duration::from_secs(timeout),
+        cases: 16,
+        concurrency: 1,
+        seed: 0,
+        ..Options::default()
+    };
+    let run = execute(options).await.unwrap();
+    let outcomes = [
+        ("fail", Outcome::Fail),
+        ("warn", Outcome::Warn),
+        ("error", Outcome::Error),
+    ]
+    .into_iter()
+    .map(|(name, outcome)| {
+        let ids = run
+            .report
+            .checks
+            .iter()
+            .filter(|c| c.outcome == outcome)
+            .map(|c| c.id.to_owned())
+            .collect();
+        (name, ids)
+    })
+    .collect();
+    (run.report.exit_code(), outcomes)
 }
 
 #[test]
@@ -124,56 +134,57 @@ fn every_profile_is_in_the_matrix_and_the_matrix_follows_the_class_rules() {
     }
 }
 
-#[test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[allow(clippy::print_stderr)] // the summary the README quotes
-fn every_deviation_is_caught_exactly_as_the_matrix_says() {
+async fn every_deviation_is_caught_exactly_as_the_matrix_says() {
     let started = Instant::now();
-    let rows = matrix();
-    // Two workers: the matrix is 2 × the profiles runs of the binary.
-    let half = rows.len().div_ceil(2);
-    let failures: Vec<String> = std::thread::scope(|scope| {
-        let workers: Vec<_> = rows
-            .chunks(half)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    let mut failures = Vec::new();
-                    for row in chunk {
-                        let name = row["profile"].as_str().unwrap();
-                        for mode in ["tolerant", "strict"] {
-                            let timeout = row["timeout"].as_u64().unwrap_or(5).to_string();
-                            let (code, got) = observed(name, mode, &timeout);
-                            for outcome in ["fail", "warn", "error"] {
-                                let want = ids(&row[mode][outcome]);
-                                if got[outcome] != want {
-                                    failures.push(format!(
-                                        "{name} {mode} {outcome}: expected {want:?}, got {:?}",
-                                        got[outcome]
-                                    ));
-                                }
-                            }
-                            let want_code = if !ids(&row[mode]["fail"]).is_empty() {
-                                1
-                            } else if !ids(&row[mode]["error"]).is_empty() {
-                                3
-                            } else {
-                                0
-                            };
-                            if code != want_code {
-                                failures.push(format!(
-                                    "{name} {mode}: exit code {code}, expected {want_code}"
-                                ));
-                            }
-                        }
+    let mut rows = matrix();
+    // Several runs at once, the slowest (those that wait on timeouts) first;
+    // not all at once, so that no answer is late only because the machine is
+    // busy.
+    rows.sort_by_key(|r| std::cmp::Reverse(r["timeout"].as_u64().is_some()));
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(6));
+    let mut runs = tokio::task::JoinSet::new();
+    for row in &rows {
+        for mode in ["tolerant", "strict"] {
+            let row = row.clone();
+            let gate = std::sync::Arc::clone(&gate);
+            runs.spawn(async move {
+                let _permit = gate.acquire_owned().await.unwrap();
+                let name = row["profile"].as_str().unwrap().to_owned();
+                let timeout = row["timeout"].as_u64().unwrap_or(5);
+                let (code, got) = observed(&name, mode, timeout).await;
+                let mut failures = Vec::new();
+                for outcome in ["fail", "warn", "error"] {
+                    let want = ids(&row[mode][outcome]);
+                    if got[outcome] != want {
+                        failures.push(format!(
+                            "{name} {mode} {outcome}: expected {want:?}, got {:?}",
+                            got[outcome]
+                        ));
                     }
-                    failures
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap())
-            .collect()
-    });
+                }
+                let want_code = if !ids(&row[mode]["fail"]).is_empty() {
+                    1
+                } else if !ids(&row[mode]["error"]).is_empty() {
+                    3
+                } else {
+                    0
+                };
+                if code != want_code {
+                    failures.push(format!(
+                        "{name} {mode}: exit code {code}, expected {want_code}"
+                    ));
+                }
+                failures
+            });
+        }
+    }
+    let mut failures: Vec<String> = Vec::new();
+    while let Some(done) = runs.join_next().await {
+        failures.extend(done.unwrap());
+    }
+    failures.sort();
     assert!(
         failures.is_empty(),
         "the matrix does not hold:\n{}",

@@ -3,6 +3,7 @@
 mod cli;
 mod detection;
 mod money;
+mod reports;
 mod robustness;
 mod snapshot;
 mod support;
