@@ -2,11 +2,14 @@
 //!
 //! Starts, in this process, a bare hyper server answering a constant body (the
 //! physical limit of the machine) and the mock panel, both on a 2-worker
-//! runtime, then drives each with `wrk` (Debian package `wrk`) and reports
-//! requests/s and p50/p99 latency for `balance`, `status`, bulk status of 100
-//! ids and `add`. It also places 1,000,000 orders in a panel and reports the
-//! memory they take. The mock runs without a log subscriber, as `smm-mock
-//! --quiet` does. Options: `-- --rounds N --seconds N --connections N --orders N`.
+//! runtime, then drives each with `wrk` (Debian package `wrk`, a separate
+//! process) and reports requests/s, requests per CPU-second of the servers
+//! (this process's CPU time, read from /proc before and after each run) and
+//! p50/p99 latency for `balance`, `status`, bulk status of 100 ids (at 4
+//! connections) and `add`. Then it places 1,000,000 orders in a panel and
+//! reports the memory they take. The mock runs without a log subscriber, as
+//! `smm-mock --quiet` does. Options: `-- --rounds N --seconds N
+//! --connections N --orders N --only NAME`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
@@ -29,6 +32,8 @@ use smm_mock::{Fixture, MockPanel, Panel, PanelOptions, Rules};
 use tokio::net::TcpListener;
 
 struct Options {
+    /// Only the scenarios whose name contains this.
+    only: Option<String>,
     rounds: usize,
     seconds: u64,
     connections: u64,
@@ -37,13 +42,17 @@ struct Options {
 
 fn options() -> Options {
     let mut options = Options {
-        rounds: 3,
-        seconds: 3,
-        connections: 16,
+        only: None,
+        rounds: 5,
+        seconds: 10,
+        connections: 32,
         orders: 1_000_000,
     };
     let args: Vec<String> = std::env::args().collect();
     for pair in args.windows(2) {
+        if pair[0] == "--only" {
+            options.only = Some(pair[1].clone());
+        }
         let value = pair[1].parse().ok();
         match (pair[0].as_str(), value) {
             ("--seconds", Some(v)) => options.seconds = v,
@@ -136,9 +145,37 @@ async fn bare_server(read_body: bool) -> SocketAddr {
 
 struct Result {
     rps: f64,
+    /// Requests answered per CPU-second of this process (the servers).
+    per_cpu: f64,
     p50_ms: f64,
     p99_ms: f64,
     errors: u64,
+}
+
+/// CPU time of this process so far (user + system), in seconds (Linux).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses: utime and
+    // stime are the 14th and 15th fields of the line, in clock ticks.
+    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / clock_ticks_per_second()
+}
+
+/// The kernel's clock ticks per second (`getconf CLK_TCK`, 100 on Linux).
+fn clock_ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
 }
 
 fn duration_ms(text: &str) -> f64 {
@@ -155,7 +192,7 @@ fn duration_ms(text: &str) -> f64 {
     number.parse::<f64>().unwrap_or(f64::NAN) * factor
 }
 
-fn wrk(url: &str, body: &str, options: &Options) -> Result {
+fn wrk(url: &str, body: &str, connections: u64, options: &Options) -> Result {
     let script = std::env::temp_dir().join(format!("smm-bench-{}.lua", std::process::id()));
     std::fs::write(
         &script,
@@ -164,10 +201,11 @@ fn wrk(url: &str, body: &str, options: &Options) -> Result {
         ),
     )
     .expect("write the wrk script");
+    let cpu_before = cpu_seconds();
     let output = Command::new("wrk")
         .args([
             "-t2",
-            &format!("-c{}", options.connections),
+            &format!("-c{connections}"),
             &format!("-d{}s", options.seconds),
             "--latency",
             "-s",
@@ -175,6 +213,7 @@ fn wrk(url: &str, body: &str, options: &Options) -> Result {
         .arg(&script)
         .arg(url)
         .output();
+    let cpu = cpu_seconds() - cpu_before;
     let _ = std::fs::remove_file(&script);
     let output = match output {
         Ok(output) if output.status.success() => output,
@@ -195,8 +234,15 @@ fn wrk(url: &str, body: &str, options: &Options) -> Result {
     };
     let errors = field("Non-2xx or 3xx responses:").parse().unwrap_or(0)
         + text.lines().filter(|l| l.contains("Socket errors")).count() as u64;
+    let requests: f64 = text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0.0);
     Result {
         rps: field("Requests/sec:").parse().unwrap_or(0.0),
+        per_cpu: if cpu > 0.0 { requests / cpu } else { 0.0 },
         p50_ms: duration_ms(&field("50%")),
         p99_ms: duration_ms(&field("99%")),
         errors,
@@ -212,6 +258,7 @@ fn median(results: Vec<Result>) -> Result {
     };
     Result {
         rps: pick(|r| r.rps),
+        per_cpu: pick(|r| r.per_cpu),
         p50_ms: pick(|r| r.p50_ms),
         p99_ms: pick(|r| r.p99_ms),
         errors: results.iter().map(|r| r.errors).sum(),
@@ -220,12 +267,14 @@ fn median(results: Vec<Result>) -> Result {
 
 fn main() {
     let options = options();
+    if std::env::args().any(|a| a == "--memory-only") {
+        memory(options.orders);
+        return;
+    }
     println!(
-        "smm-mock load benchmark: wrk -t2 -c{} -d{}s per scenario, median of {} rounds, servers on 2 tokio workers",
+        "smm-mock load benchmark: wrk -t2 -c{} (bulk: -c4) -d{}s per scenario, median of {} rounds, servers on 2 tokio workers",
         options.connections, options.seconds, options.rounds
     );
-    memory(options.orders);
-
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -250,52 +299,68 @@ fn main() {
         })
         .collect();
     let bulk = format!("key=test-key&action=status&orders={}", ids.join("%2C"));
-    let scenarios: Vec<(&str, String, String)> = vec![
+    let c = options.connections;
+    let scenarios: Vec<(&str, String, String, u64)> = vec![
         (
             "bare hyper (constant body)",
             format!("http://{bare}/"),
             "key=test-key&action=balance".into(),
+            c,
         ),
         (
             "bare hyper, reading the body",
             format!("http://{bare_read}/"),
             "key=test-key&action=balance".into(),
+            c,
         ),
-        ("balance", mock.url(), "key=test-key&action=balance".into()),
+        (
+            "balance",
+            mock.url(),
+            "key=test-key&action=balance".into(),
+            c,
+        ),
         (
             "status",
             mock.url(),
             "key=test-key&action=status&order=23501".into(),
+            c,
         ),
-        ("bulk status, 100 ids", mock.url(), bulk),
+        ("bulk status, 100 ids", mock.url(), bulk, 4),
         (
             "add",
             mock.url(),
             "key=test-key&action=add&service=1&link=https%3A%2F%2Fx.com%2Fa&quantity=100".into(),
+            c,
         ),
     ];
+    let scenarios: Vec<_> = scenarios
+        .into_iter()
+        .filter(|(name, ..)| options.only.as_deref().is_none_or(|o| name.contains(o)))
+        .collect();
     // Rounds interleave the scenarios, so a noisy moment of the machine hits
     // them all alike; each figure is the median of its rounds.
     let mut runs: Vec<Vec<Result>> = scenarios.iter().map(|_| Vec::new()).collect();
     for _ in 0..options.rounds.max(1) {
-        for (i, (_, url, body)) in scenarios.iter().enumerate() {
-            runs[i].push(wrk(url, body, &options));
+        for (i, (_, url, body, connections)) in scenarios.iter().enumerate() {
+            runs[i].push(wrk(url, body, *connections, &options));
         }
     }
-    println!("\n| scenario | requests/s | p50 ms | p99 ms | vs bare |");
-    println!("|---|---:|---:|---:|---:|");
-    let mut bare_rps = 0.0;
-    for ((name, _, _), results) in scenarios.iter().zip(runs) {
+    println!("\n| scenario | requests/s | per CPU-second | p50 ms | p99 ms | vs bare: requests/s | vs bare: per CPU-second |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let mut bare = (0.0, 0.0);
+    for ((name, _, _, _), results) in scenarios.iter().zip(runs) {
         let result = median(results);
-        if bare_rps == 0.0 {
-            bare_rps = result.rps;
+        if bare.0 == 0.0 {
+            bare = (result.rps, result.per_cpu);
         }
         println!(
-            "| {name} | {:.0} | {:.3} | {:.3} | {:.0}% |{}",
+            "| {name} | {:.0} | {:.0} | {:.3} | {:.3} | {:.2}× | {:.2}× |{}",
             result.rps,
+            result.per_cpu,
             result.p50_ms,
             result.p99_ms,
-            100.0 * result.rps / bare_rps,
+            result.rps / bare.0,
+            result.per_cpu / bare.1,
             if result.errors > 0 {
                 format!(" ({} errors)", result.errors)
             } else {
@@ -307,4 +372,11 @@ fn main() {
     println!("\n{orders} orders held by the mock at the end");
     drop(mock);
     runtime.shutdown_background();
+    // A fresh process: this one's heap holds what the load runs left.
+    let status = Command::new(std::env::current_exe().expect("this benchmark"))
+        .args(["--memory-only", "--orders", &options.orders.to_string()])
+        .status();
+    if !status.as_ref().is_ok_and(|s| s.success()) {
+        eprintln!("the memory measurement failed: {status:?}");
+    }
 }

@@ -182,7 +182,7 @@ pub fn handle(shared: &Shared, request: &AdminRequest) -> Reply {
     match (segments.as_slice(), method) {
         ([], &Method::GET) => index(shared),
         (["reset"], &Method::POST) => {
-            shared.lock().reset();
+            shared.reset();
             (StatusCode::OK, json!({ "reset": true }))
         }
         (["clock"], &Method::GET) => clock(shared),
@@ -206,8 +206,7 @@ pub fn handle(shared: &Shared, request: &AdminRequest) -> Reply {
             }
         }
         (["journal"], &Method::GET) => {
-            let state = shared.lock();
-            let journal = &state.journal;
+            let journal = shared.journal();
             let limit = match request.param("limit").map(str::parse::<usize>) {
                 None => journal.capacity(),
                 Some(Ok(limit)) => limit,

@@ -79,6 +79,10 @@ pub struct Config {
     pub journal: usize,
     /// Deviation profiles switched on.
     pub profiles: profile::Profiles,
+    /// How long a client may take to send a request's headers (an idle
+    /// keep-alive connection included), then its body; past it, the
+    /// connection is closed.
+    pub read_timeout: Duration,
 }
 
 impl Config {
@@ -93,6 +97,7 @@ impl Config {
             admin: true,
             journal: journal::DEFAULT_CAPACITY,
             profiles: profile::Profiles::NONE,
+            read_timeout: server::READ_TIMEOUT,
         }
     }
 }
@@ -124,11 +129,12 @@ impl MockPanel {
         let shared = Arc::new(shared::Shared {
             state: Mutex::new(shared::State {
                 panel: Panel::new(Arc::new(config.fixture), options),
-                journal: journal::Journal::new(config.journal),
                 deviations: deviations::Deviations::new(profiles, config.seed),
             }),
+            journal: Mutex::new(journal::Journal::new(config.journal)),
             admin: config.admin,
             paths: profiles,
+            read_timeout: config.read_timeout,
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let ticker = config.tick.filter(|t| !t.is_zero()).map(|every| {

@@ -36,7 +36,74 @@ impl Precision {
     /// `amount` as the panel prints it: a decimal string with exactly this
     /// many places (`"0.27819"`, `"1000.00000"`).
     pub fn format(self, amount: Decimal) -> String {
-        format!("{:.*}", self.0 as usize, self.round(amount))
+        let mut out = Vec::with_capacity(24);
+        self.write(amount, &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Appends `amount` as [`Precision::format`] writes it. On the hot path
+    /// (every balance and status answer): the digits of the rounded
+    /// mantissa, written directly.
+    pub fn write(self, amount: Decimal, out: &mut Vec<u8>) {
+        // Amounts the panel keeps (balances, charges) are already at its
+        // precision: no rounding to do.
+        let mut rounded = if amount.scale() <= self.0 {
+            amount
+        } else {
+            self.round(amount)
+        };
+        rounded.rescale(self.0);
+        if rounded.scale() != self.0 {
+            // Too large to hold this many places: the general formatter.
+            out.extend_from_slice(format!("{:.*}", self.0 as usize, rounded).as_bytes());
+            return;
+        }
+        let mantissa = rounded.mantissa();
+        if mantissa < 0 {
+            out.push(b'-');
+        }
+        // The mantissa's digits, on the stack: a Decimal's fit in 29. Most
+        // fit a u64, whose division is far cheaper than a u128's.
+        let mut buf = [0u8; 40];
+        let mut at = buf.len();
+        let mut push = |digit: u8| {
+            at -= 1;
+            buf[at] = b'0' + digit;
+        };
+        let abs = mantissa.unsigned_abs();
+        match u64::try_from(abs) {
+            Ok(mut rest) => loop {
+                push((rest % 10) as u8);
+                rest /= 10;
+                if rest == 0 {
+                    break;
+                }
+            },
+            Err(_) => {
+                let mut rest = abs;
+                loop {
+                    push((rest % 10) as u8);
+                    rest /= 10;
+                    if rest == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        let digits = std::str::from_utf8(&buf[at..]).unwrap_or("0");
+        let places = self.0 as usize;
+        if digits.len() <= places {
+            out.extend_from_slice(b"0.");
+            out.resize(out.len() + places - digits.len(), b'0');
+            out.extend_from_slice(digits.as_bytes());
+        } else {
+            let (int, frac) = digits.split_at(digits.len() - places);
+            out.extend_from_slice(int.as_bytes());
+            if places > 0 {
+                out.push(b'.');
+                out.extend_from_slice(frac.as_bytes());
+            }
+        }
     }
 
     /// The price of `units` at `rate` per `per` units, rounded; `None` when the
@@ -64,6 +131,28 @@ mod tests {
         assert_eq!(p.format(dec("0.278195")), "0.27820");
         assert_eq!(Precision::new(2).format(dec("100.845")), "100.85");
         assert_eq!(Precision::new(0).format(dec("2.5")), "3");
+    }
+
+    #[test]
+    fn the_fast_writer_agrees_with_the_general_formatter() {
+        for decimals in [0, 2, 5, 12] {
+            let p = Precision::new(decimals);
+            for text in [
+                "0",
+                "1000",
+                "0.278195",
+                "0.000001",
+                "12.5",
+                "-3.14159",
+                "999999999999.99999",
+                "0.5",
+                "1000000000000000",
+            ] {
+                let amount = dec(text);
+                let general = format!("{:.*}", decimals as usize, p.round(amount));
+                assert_eq!(p.format(amount), general, "{text} at {decimals}");
+            }
+        }
     }
 
     #[test]

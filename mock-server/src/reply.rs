@@ -71,7 +71,7 @@ impl Reply<'_> {
             Self::RefillStatus(status) => to_json(&RefillStatusBody { status: *status }),
             Self::RefillStatusBulk(items) => to_json(items),
             Self::Cancel(items) => to_json(items),
-            Self::Balance(balance) => to_json(balance),
+            Self::Balance(balance) => balance.to_json(),
         }
     }
 
@@ -103,7 +103,7 @@ impl Reply<'_> {
             Self::RefillStatus(status) => to_value(&RefillStatusBody { status: *status }),
             Self::RefillStatusBulk(items) => to_value(items),
             Self::Cancel(items) => to_value(items),
-            Self::Balance(balance) => to_value(balance),
+            Self::Balance(balance) => Value::Object(balance.to_map()),
         }
     }
 }
@@ -287,12 +287,12 @@ impl StatusBody<'_> {
     /// "status":"Partial","remains":"157","currency":"USD"}` and, when set,
     /// `runs`, `posts`, `expiry`; every value a string, as CONTRACT §3 says.
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        let decimals = self.precision.decimals() as usize;
-        let charge = self.precision.round(self.charge);
+        out.extend_from_slice(br#"{"charge":""#);
+        self.precision.write(self.charge, out);
         // Writing to a Vec cannot fail.
         let _ = write!(
             out,
-            r#"{{"charge":"{charge:.decimals$}","start_count":"{}","status":"{}","remains":"{}","currency":"#,
+            r#"","start_count":"{}","status":"{}","remains":"{}","currency":"#,
             self.start_count,
             self.status.as_str(),
             self.remains
@@ -320,10 +320,8 @@ impl StatusBody<'_> {
 
     /// The same object as a JSON map, in the same field order.
     pub fn to_map(&self) -> Map<String, Value> {
-        let decimals = self.precision.decimals() as usize;
-        let charge = self.precision.round(self.charge);
         let mut map = Map::new();
-        map.insert("charge".into(), format!("{charge:.decimals$}").into());
+        map.insert("charge".into(), self.precision.format(self.charge).into());
         map.insert("start_count".into(), self.start_count.to_string().into());
         map.insert("status".into(), self.status.as_str().into());
         map.insert("remains".into(), self.remains.to_string().into());
@@ -343,7 +341,14 @@ impl StatusBody<'_> {
 
 /// Appends a JSON string, escaped.
 fn string(out: &mut Vec<u8>, text: &str) {
-    let _ = serde_json::to_writer(&mut *out, text);
+    let plain = text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
+    if plain {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *out, text);
+    }
 }
 
 /// A bulk status answer: an object keyed by the requested id, in request order.
@@ -409,12 +414,36 @@ pub struct CancelItem {
 }
 
 /// `{"balance": "100.84292", "currency": "USD"}`.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug)]
 pub struct BalanceBody<'a> {
     /// The balance.
-    pub balance: String,
+    pub balance: Decimal,
+    /// The panel's money precision.
+    pub precision: Precision,
     /// The currency.
     pub currency: &'a str,
+}
+
+impl BalanceBody<'_> {
+    /// The JSON object, written by hand like [`StatusBody::write_json`]: it
+    /// is as hot a path.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(48);
+        out.extend_from_slice(br#"{"balance":""#);
+        self.precision.write(self.balance, &mut out);
+        out.extend_from_slice(br#"","currency":"#);
+        string(&mut out, self.currency);
+        out.push(b'}');
+        out
+    }
+
+    /// The same object as a JSON map.
+    pub fn to_map(&self) -> Map<String, Value> {
+        let mut map = Map::new();
+        map.insert("balance".into(), self.precision.format(self.balance).into());
+        map.insert("currency".into(), self.currency.into());
+        map
+    }
 }
 
 /// Serializes an answer; our shapes always serialize.

@@ -12,9 +12,24 @@ use std::fmt;
 /// The most body bytes the panel reads.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// The fields of one request, in the order they came.
+/// The fields of one request, in the order they came: every decoded name
+/// and value in one text, and where each pair lies in it (so reading a
+/// request costs two allocations, whatever its number of fields).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Fields(Vec<(String, String)>);
+pub struct Fields {
+    text: String,
+    pairs: Vec<(Span, Span)>,
+}
+
+/// Where a name or value lies in [`Fields`]' text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span(u32, u32);
+
+impl Span {
+    fn of(self, text: &str) -> &str {
+        text.get(self.0 as usize..self.1 as usize).unwrap_or("")
+    }
+}
 
 /// Why a request could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,17 +79,23 @@ impl BodyKind {
         let Some(raw) = content_type else {
             return Ok(Self::Form);
         };
-        let essence = raw
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        match essence.as_str() {
-            "" | "application/x-www-form-urlencoded" => Ok(Self::Form),
-            "application/json" | "text/json" => Ok(Self::Json),
-            other if other.ends_with("+json") => Ok(Self::Json),
-            _ => Err(ReadError::ContentType(essence)),
+        const FORM: &str = "application/x-www-form-urlencoded";
+        if raw == FORM {
+            return Ok(Self::Form);
+        }
+        let essence = raw.split(';').next().unwrap_or("").trim();
+        let is = |name: &str| essence.eq_ignore_ascii_case(name);
+        let json_suffix = essence
+            .len()
+            .checked_sub(5)
+            .and_then(|at| essence.get(at..))
+            .is_some_and(|tail| tail.eq_ignore_ascii_case("+json"));
+        if essence.is_empty() || is(FORM) {
+            Ok(Self::Form)
+        } else if is("application/json") || is("text/json") || json_suffix {
+            Ok(Self::Json)
+        } else {
+            Err(ReadError::ContentType(essence.to_ascii_lowercase()))
         }
     }
 }
@@ -84,66 +105,118 @@ impl Fields {
     pub fn from_pairs<I, K, V>(pairs: I) -> Result<Self, ReadError>
     where
         I: IntoIterator<Item = (K, V)>,
-        K: Into<String>,
-        V: Into<String>,
+        K: AsRef<str>,
+        V: AsRef<str>,
     {
         let mut fields = Fields::default();
         for (name, value) in pairs {
-            fields.push(name.into(), value.into())?;
+            fields.push(
+                |t| {
+                    t.push_str(name.as_ref());
+                    Ok(())
+                },
+                |t| {
+                    t.push_str(value.as_ref());
+                    Ok(())
+                },
+            )?;
         }
         Ok(fields)
     }
 
-    fn push(&mut self, name: String, value: String) -> Result<(), ReadError> {
-        if name.is_empty() {
-            return Ok(());
+    /// Appends a field whose name and value `name` and `value` write at the
+    /// end of the text; an empty name is dropped, a repeated one refused.
+    fn push(
+        &mut self,
+        name: impl FnOnce(&mut String) -> Result<(), ReadError>,
+        value: impl FnOnce(&mut String) -> Result<(), ReadError>,
+    ) -> Result<(), ReadError> {
+        let start = self.text.len();
+        let written = name(&mut self.text).and_then(|()| {
+            let middle = self.text.len();
+            value(&mut self.text).map(|()| middle)
+        });
+        let middle = match written {
+            Ok(middle) => middle,
+            Err(e) => {
+                self.text.truncate(start);
+                return Err(e);
+            }
+        };
+        let end = self.text.len();
+        let (Ok(a), Ok(b), Ok(c)) = (
+            u32::try_from(start),
+            u32::try_from(middle),
+            u32::try_from(end),
+        ) else {
+            return Err(ReadError::Unreadable("the fields are too long".into()));
+        };
+        let (name, value) = (Span(a, b), Span(b, c));
+        let new = name.of(&self.text);
+        if new.is_empty() || self.get(new).is_some() {
+            let repeated = (!new.is_empty()).then(|| new.to_owned());
+            self.text.truncate(start);
+            return match repeated {
+                Some(name) => Err(ReadError::Repeated(name)),
+                None => Ok(()),
+            };
         }
-        if self.get(&name).is_some() {
-            return Err(ReadError::Repeated(name));
-        }
-        self.0.push((name, value));
+        self.pairs.push((name, value));
         Ok(())
     }
 
     /// The value of a field, if it was sent.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
+        let bytes = self.text.as_bytes();
+        self.pairs
             .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+            .find(|(n, _)| bytes.get(n.0 as usize..n.1 as usize) == Some(name.as_bytes()))
+            .map(|(_, v)| v.of(&self.text))
     }
 
     /// Every field, in the order it came.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
-    }
-
-    /// The `(name, value)` pairs, in the order they came.
-    pub fn into_pairs(self) -> Vec<(String, String)> {
-        self.0
+        self.pairs
+            .iter()
+            .map(|(n, v)| (n.of(&self.text), v.of(&self.text)))
     }
 
     /// Number of fields.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.pairs.len()
     }
 
     /// Whether no field came.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.pairs.is_empty()
     }
 
     /// Adds the fields of a form-encoded text (`a=1&b=x+y%21`).
     pub fn add_form(&mut self, bytes: &[u8]) -> Result<(), ReadError> {
-        for pair in bytes.split(|&b| b == b'&') {
-            if pair.is_empty() {
-                continue;
+        // Decoding changes only `+` and `%XX`: a text that is not UTF-8 as
+        // it came is not once decoded either. Checked once, for the whole.
+        let text = std::str::from_utf8(bytes).map_err(|_| ReadError::NotUtf8)?;
+        if self.text.is_empty() {
+            self.text.reserve(text.len());
+        }
+        // Byte scans: `&` and `=` are ASCII, so every cut is on a character
+        // boundary (and cheaper than a `char` pattern on short fields).
+        let bytes = text.as_bytes();
+        let mut start = 0;
+        while start <= bytes.len() {
+            let end = bytes[start..]
+                .iter()
+                .position(|&b| b == b'&')
+                .map_or(bytes.len(), |at| start + at);
+            let pair = &text[start..end];
+            if !pair.is_empty() {
+                let (name, value) = match pair.bytes().position(|b| b == b'=') {
+                    Some(at) => (&pair[..at], &pair[at + 1..]),
+                    None => (pair, ""),
+                };
+                self.push(|t| form_decode(name, t), |t| form_decode(value, t))?;
             }
-            let (name, value) = match pair.iter().position(|&b| b == b'=') {
-                Some(eq) => (&pair[..eq], &pair[eq + 1..]),
-                None => (pair, &b""[..]),
-            };
-            self.push(form_decode(name)?, form_decode(value)?)?;
+            start = end + 1;
         }
         Ok(())
     }
@@ -178,7 +251,16 @@ impl Fields {
                     _ => return Err(not_scalar(&name)),
                 },
             };
-            self.push(name, text)?;
+            self.push(
+                |t| {
+                    t.push_str(&name);
+                    Ok(())
+                },
+                |t| {
+                    t.push_str(&text);
+                    Ok(())
+                },
+            )?;
         }
         Ok(())
     }
@@ -230,19 +312,21 @@ fn scalar(value: &serde_json::Value) -> Option<String> {
     }
 }
 
-/// Decodes one form component: `+` is a space, `%XX` a byte; a `%` that is
-/// not followed by two hex digits stays as it is (as PHP reads it).
-fn form_decode(raw: &[u8]) -> Result<String, ReadError> {
-    let spaced: std::borrow::Cow<'_, [u8]> = if raw.contains(&b'+') {
-        raw.iter()
-            .map(|&b| if b == b'+' { b' ' } else { b })
-            .collect::<Vec<u8>>()
-            .into()
-    } else {
-        raw.into()
-    };
-    let decoded: std::borrow::Cow<'_, [u8]> = percent_encoding::percent_decode(&spaced).into();
-    String::from_utf8(decoded.into_owned()).map_err(|_| ReadError::NotUtf8)
+/// Decodes one form component onto the end of `out`: `+` is a space, `%XX`
+/// a byte; a `%` that is not followed by two hex digits stays as it is (as
+/// PHP reads it). Decoded bytes that are not UTF-8 are an error (and `out`
+/// keeps what came before them).
+fn form_decode(raw: &str, out: &mut String) -> Result<(), ReadError> {
+    if !raw.bytes().any(|b| b == b'+' || b == b'%') {
+        out.push_str(raw);
+        return Ok(());
+    }
+    let spaced = raw.replace('+', " ");
+    let decoded: std::borrow::Cow<'_, [u8]> =
+        percent_encoding::percent_decode(spaced.as_bytes()).into();
+    let text = std::str::from_utf8(&decoded).map_err(|_| ReadError::NotUtf8)?;
+    out.push_str(text);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -9,23 +9,25 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
 use crate::admin::{AdminRequest, ADMIN_BODY_LIMIT};
 use crate::error::ApiError;
+use crate::journal::Body;
 use crate::reply::{Answer, Delivery, ErrorBody};
 use crate::request::{BodyKind, Fields, ReadError, BODY_LIMIT};
 use crate::router::Route;
@@ -34,7 +36,8 @@ use crate::shared::Shared;
 /// How long shutdown waits for open connections before closing them.
 pub const DRAIN: Duration = Duration::from_secs(2);
 
-/// How long a client may take to send a request's headers, then its body.
+/// How long a client may take to send a request's headers, then its body
+/// (the default of [`crate::Config::read_timeout`]).
 pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A JSON response.
@@ -66,15 +69,25 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Fu
                 };
                 let _ = stream.set_nodelay(true);
                 let shared = Arc::clone(&shared);
-                let service = service_fn(move |req| route(Arc::clone(&shared), req));
-                let connection = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(READ_TIMEOUT)
-                    .serve_connection(TokioIo::new(stream), service);
+                let waiting = Arc::new(Waiting::new(shared.read_timeout));
+                let watched = Arc::clone(&waiting);
+                let service = service_fn(move |req| {
+                    let (shared, waiting) = (Arc::clone(&shared), Arc::clone(&watched));
+                    async move {
+                        let before = waiting.busy();
+                        let answer = route(shared, req).await;
+                        waiting.done(before);
+                        answer
+                    }
+                });
+                let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
-                connections.spawn(async move {
+                let serving = connections.spawn(async move {
                     let _ = connection.await;
                 });
+                // The watchdog is a task of its own, so that answering a
+                // request never polls its timer.
+                tokio::spawn(async move { waiting.close_when_too_long(serving).await });
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             () = &mut shutdown => break,
@@ -91,6 +104,66 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Fu
         );
     }
     connections.shutdown().await;
+}
+
+/// Whether a connection has been waiting too long for, or reading, its next
+/// request's head: the mock's header-read timeout. A connection that waits
+/// longer than the read timeout (an idle keep-alive, a client that sends its
+/// headers byte by byte) is closed within a third of that more. One timer per
+/// connection, woken three times per timeout; per request, two atomic
+/// stores and no clock: a timer armed for each request's head would cost the
+/// hot path a lock on the runtime's timer wheel.
+#[derive(Debug)]
+struct Waiting {
+    /// Requests answered so far; [`BUSY`] while one is being answered.
+    answered: AtomicU64,
+    limit: Duration,
+}
+
+/// [`Waiting`] while a request is being answered.
+const BUSY: u64 = u64::MAX;
+
+impl Waiting {
+    fn new(limit: Duration) -> Waiting {
+        Waiting {
+            answered: AtomicU64::new(0),
+            limit,
+        }
+    }
+
+    /// A request's head has arrived: it is being answered. Returns the count
+    /// to hand back to [`Waiting::done`].
+    fn busy(&self) -> u64 {
+        self.answered.swap(BUSY, Ordering::Relaxed)
+    }
+
+    /// Answered: waiting for the next request.
+    fn done(&self, before: u64) {
+        self.answered
+            .store(before.wrapping_add(1) % BUSY, Ordering::Relaxed);
+    }
+
+    /// Closes the connection `serving` serves once it has waited longer
+    /// than its limit: seen waiting, with no request answered in between, at
+    /// four checks a third of the limit apart. Ends with the connection.
+    async fn close_when_too_long(&self, serving: tokio::task::AbortHandle) {
+        let mut idle_checks = 0;
+        let mut last = None;
+        while !serving.is_finished() {
+            tokio::time::sleep(self.limit / 3).await;
+            let now = self.answered.load(Ordering::Relaxed);
+            if now != BUSY && last == Some(now) {
+                idle_checks += 1;
+            } else {
+                idle_checks = 0;
+            }
+            last = Some(now);
+            if idle_checks >= 3 {
+                serving.abort();
+                return;
+            }
+        }
+    }
 }
 
 /// The connection is dropped without an answer (profile `connection-reset`).
@@ -137,7 +210,7 @@ async fn admin_answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<
     let uri = req.uri().clone();
     let (status, value) = async {
         let body = if method == Method::POST || method == Method::PUT {
-            read_body(req, ADMIN_BODY_LIMIT)
+            read_body(req, ADMIN_BODY_LIMIT, shared.read_timeout)
                 .await
                 .map_err(|e| e.to_string())?
         } else {
@@ -155,8 +228,13 @@ async fn admin_answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<
     json(status, body)
 }
 
-/// Reads a body of at most `limit` bytes.
-pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, ReadError> {
+/// Reads a body of at most `limit` bytes, within `timeout`. A body that has
+/// already arrived (the common case) is taken at once, with no timer armed.
+pub async fn read_body(
+    req: Request<Incoming>,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes, ReadError> {
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -165,21 +243,83 @@ pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, Re
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ReadError::TooLarge(limit));
     }
-    let collect = Limited::new(req.into_body(), limit).collect();
-    match tokio::time::timeout(READ_TIMEOUT, collect).await {
-        Err(_) => Err(ReadError::Unreadable(format!(
-            "the body did not arrive within {READ_TIMEOUT:?}"
-        ))),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(ReadError::TooLarge(limit)),
-        Ok(Err(e)) => Err(ReadError::Unreadable(format!(
-            "the body could not be read: {e}"
-        ))),
-    }
+    // With a declared length hyper reads exactly that much: the limit is
+    // already kept. Only a body of unknown length needs counting.
+    let body = req.into_body();
+    let mut collect = std::pin::pin!(async {
+        match declared {
+            Some(_) => collect(body).await,
+            None => collect(Limited::new(body, limit)).await,
+        }
+    });
+    let at_once = std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(match collect.as_mut().poll(cx) {
+            std::task::Poll::Ready(read) => Some(read),
+            std::task::Poll::Pending => None,
+        })
+    })
+    .await;
+    let read = match at_once {
+        Some(read) => read,
+        None => match tokio::time::timeout(timeout, collect).await {
+            Ok(read) => read,
+            Err(_) => {
+                return Err(ReadError::Unreadable(format!(
+                    "the body did not arrive within {timeout:?}"
+                )))
+            }
+        },
+    };
+    read.map_err(|e| {
+        if e.is::<http_body_util::LengthLimitError>() {
+            ReadError::TooLarge(limit)
+        } else {
+            ReadError::Unreadable(format!("the body could not be read: {e}"))
+        }
+    })
 }
 
-/// Reads the fields of an API request: the query string, then the body.
-async fn read_fields(req: Request<Incoming>) -> Result<Fields, ApiError> {
+/// The data of a body, in one piece: the one frame as it came (no copy), or
+/// the frames joined.
+/// A body's error, boxed.
+type BodyError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn collect<B>(mut body: B) -> Result<Bytes, BodyError>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+    B::Error: Into<BodyError>,
+{
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    // A body that knows it has ended is not polled again: that poll would
+    // wait for its sender to go, a wake-up and a poll of the connection more.
+    while !body.is_end_stream() {
+        let Some(frame) = body.frame().await else {
+            break;
+        };
+        let Ok(data) = frame.map_err(Into::<BodyError>::into)?.into_data() else {
+            continue;
+        };
+        if let Some(joined) = &mut joined {
+            joined.extend_from_slice(&data);
+        } else if let Some(first) = first.take() {
+            let mut both = BytesMut::with_capacity(first.len() + data.len());
+            both.extend_from_slice(&first);
+            both.extend_from_slice(&data);
+            joined = Some(both);
+        } else {
+            first = Some(data);
+        }
+    }
+    Ok(joined.map(BytesMut::freeze).or(first).unwrap_or_default())
+}
+
+/// Reads the fields of an API request (the query string, then the body),
+/// and the body as the journal keeps it.
+async fn read_fields(
+    req: Request<Incoming>,
+    timeout: Duration,
+) -> Result<(Fields, BodyKind, Bytes), ApiError> {
     let malformed = |e: ReadError| match e {
         ReadError::TooLarge(limit) => ApiError::BodyTooLarge(limit),
         other => ApiError::Malformed(other.to_string()),
@@ -195,22 +335,25 @@ async fn read_fields(req: Request<Incoming>) -> Result<Fields, ApiError> {
         fields.add_form(query.as_bytes()).map_err(malformed)?;
     }
     if method == Method::GET {
-        return Ok(fields);
+        return Ok((fields, BodyKind::Form, Bytes::new()));
     }
     let kind = BodyKind::from_content_type(
         req.headers()
             .get(CONTENT_TYPE)
             .map(|v| v.to_str().unwrap_or("(not text)")),
     );
-    let body = read_body(req, BODY_LIMIT).await.map_err(malformed)?;
+    let body = read_body(req, BODY_LIMIT, timeout)
+        .await
+        .map_err(malformed)?;
     if body.is_empty() {
-        return Ok(fields);
+        return Ok((fields, BodyKind::Form, body));
     }
-    match kind.map_err(malformed)? {
+    let kind = kind.map_err(malformed)?;
+    match kind {
         BodyKind::Form => fields.add_form(&body).map_err(malformed)?,
         BodyKind::Json => fields.add_json(&body).map_err(malformed)?,
     }
-    Ok(fields)
+    Ok((fields, kind, body))
 }
 
 async fn api_answer(
@@ -221,17 +364,19 @@ async fn api_answer(
         tracing::enabled!(target: "smm_mock::request", tracing::Level::INFO).then(Instant::now);
     let method = req.method().clone();
     let uri = req.uri().clone();
-    let (action, answer) = match read_fields(req).await {
-        Ok(fields) => shared.lock().answer(&method, &uri, fields),
+    let (action, answer) = match read_fields(req, shared.read_timeout).await {
+        Ok((fields, kind, body)) => {
+            let (action, answer) = shared.lock().answer(fields);
+            let body = Body { kind, bytes: &body };
+            shared.record(&method, &uri, Some(body), answer.body.clone());
+            (action, answer)
+        }
         Err(e) => {
             let answer = Answer::json(
                 crate::reply::to_json(&ErrorBody::from(&e)),
                 Some(e.to_string()),
             );
-            shared
-                .lock()
-                .journal
-                .record(&method, &uri, Vec::new(), answer.body.clone());
+            shared.record(&method, &uri, None, answer.body.clone());
             (None, answer)
         }
     };

@@ -454,10 +454,8 @@ impl Panel {
 
     fn balance_body(&self, account: u32) -> BalanceBody<'_> {
         BalanceBody {
-            balance: self
-                .fixture
-                .precision
-                .format(self.balances[account as usize]),
+            balance: self.balances[account as usize],
+            precision: self.fixture.precision,
             currency: &self.fixture.accounts[account as usize].currency,
         }
     }

@@ -362,3 +362,67 @@ proptest! {
         }
     }
 }
+
+/// A connection that sends nothing, or its headers a byte at a time, is
+/// closed once the read timeout has passed; one that keeps asking is served.
+#[tokio::test]
+async fn slow_and_idle_connections_are_closed_after_the_read_timeout() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let timeout = Duration::from_millis(300);
+    let panel = smm_mock::MockPanel::start_with(smm_mock::Config {
+        read_timeout: timeout,
+        ..smm_mock::Config::new(Fixture::builtin())
+    })
+    .await
+    .unwrap();
+    let addr = panel.addr();
+    let closed_after = move |trickle: bool| {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let started = Instant::now();
+        if trickle {
+            for byte in b"POST /api/v2 HTTP/1.1\r\nHost: x\r\n".iter().take(20) {
+                if stream.write_all(&[*byte]).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(40));
+            }
+        }
+        let mut buf = [0u8; 64];
+        let read = stream.read(&mut buf);
+        (read.map_err(|e| e.kind()), started.elapsed())
+    };
+    let (idle, trickled) =
+        tokio::task::spawn_blocking(move || (closed_after(false), closed_after(true)))
+            .await
+            .unwrap();
+    for (what, (read, took)) in [("idle", idle), ("trickling", trickled)] {
+        assert!(
+            matches!(read, Ok(0) | Err(_)),
+            "{what}: the connection answered instead of closing ({read:?})"
+        );
+        assert!(
+            took >= timeout && took < Duration::from_secs(2),
+            "{what}: closed after {took:?}"
+        );
+    }
+    // A client that keeps asking on one connection is answered every time.
+    let client = reqwest::Client::new();
+    for _ in 0..5 {
+        let body = client
+            .post(panel.url())
+            .body("key=test-key&action=balance")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(body.contains("balance"), "{body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
