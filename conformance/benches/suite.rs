@@ -1,11 +1,21 @@
-//! Speed of the full default suite against the in-process mock:
-//! `cargo bench -p smm-conformance --bench suite [-- --cases N --runs N]`.
-//! Reports the wall time of each run and the property cases per second.
+//! Speed of the runner: `cargo bench -p smm-conformance --bench suite
+//! [-- --cases N --runs N --property-cases N]`.
+//!
+//! 1. The full default suite against the in-process mock: the wall time of
+//!    each run and the property cases per second.
+//! 2. The two properties alone (`--only property`), `--property-cases` cases
+//!    each, against the in-process mock and against a mock in another process
+//!    (this benchmark started again as a plain server), as a user would run
+//!    `smm-conformance run --url http://127.0.0.1:8080/api/v2 --only property`:
+//!    property cases per second, the median of the runs.
 
 #![allow(clippy::print_stdout, missing_docs)]
 
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use smm_conformance::suite::Selection;
 use smm_conformance::{execute, Options};
 
 fn arg(name: &str, default: u32) -> u32 {
@@ -16,13 +26,52 @@ fn arg(name: &str, default: u32) -> u32 {
         .unwrap_or(default)
 }
 
-fn main() {
-    let cases = arg("--cases", 256);
-    let runs = arg("--runs", 5);
+fn median(mut values: Vec<f64>) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    (
+        values[values.len() / 2],
+        values[0],
+        values[values.len() - 1],
+    )
+}
+
+/// Serves the built-in mock until stdin closes; prints its URL first.
+fn serve() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
+    runtime.block_on(async {
+        let panel = smm_mock::MockPanel::start(smm_mock::Fixture::builtin())
+            .await
+            .expect("a mock");
+        println!("{}", panel.url());
+        tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            let _ = std::io::stdin().read_line(&mut line);
+        })
+        .await
+        .expect("stdin");
+    });
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--serve") {
+        serve();
+        return;
+    }
+    let cases = arg("--cases", 256);
+    let runs = arg("--runs", 5);
+    let property_cases = arg("--property-cases", 4000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let properties = smm_conformance::suite::catalogue()
+        .iter()
+        .filter(|c| c.id.starts_with("property."))
+        .count();
+
     let mut walls = Vec::new();
     for _ in 0..runs {
         let started = Instant::now();
@@ -32,26 +81,59 @@ fn main() {
                 ..Options::default()
             }))
             .expect("a run");
-        let wall = started.elapsed().as_secs_f64();
         assert_eq!(
             run.report.counts.failed, 0,
             "the conforming mock failed a check"
         );
-        walls.push(wall);
+        walls.push(started.elapsed().as_secs_f64());
     }
-    walls.sort_by(f64::total_cmp);
-    let median = walls[walls.len() / 2];
-    let properties = smm_conformance::suite::catalogue()
-        .iter()
-        .filter(|c| c.id.starts_with("property."))
-        .count();
+    let (wall, min, max) = median(walls);
     println!(
-        "full suite, {} checks, {cases} cases per property ({} property cases): median {:.2} s wall over {runs} runs (min {:.2} s, max {:.2} s); {:.0} property cases/s",
+        "full suite, {} checks, {cases} cases per property ({} property cases), in-process mock: median {wall:.2} s wall over {runs} runs (min {min:.2} s, max {max:.2} s); {:.0} property cases/s",
         smm_conformance::suite::catalogue().len(),
         cases as usize * properties,
-        median,
-        walls[0],
-        walls[walls.len() - 1],
-        (cases as usize * properties) as f64 / median,
+        (cases as usize * properties) as f64 / wall,
     );
+
+    let mut child = Command::new(std::env::current_exe().expect("this benchmark"))
+        .arg("--serve")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("a mock in another process");
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().expect("its stdout"))
+        .read_line(&mut url)
+        .expect("its URL");
+    let only_properties = |url: Option<String>| Options {
+        url: url.clone(),
+        key: url.as_ref().map(|_| "test-key".to_owned()),
+        cases: property_cases,
+        selection: Selection {
+            only: vec!["property".into()],
+            skip: Vec::new(),
+        },
+        ..Options::default()
+    };
+    for (label, url) in [
+        ("in-process mock", None),
+        ("mock in another process", Some(url.trim().to_owned())),
+    ] {
+        let mut rates = Vec::new();
+        for _ in 0..runs {
+            let started = Instant::now();
+            let run = runtime
+                .block_on(execute(only_properties(url.clone())))
+                .expect("a run");
+            assert_eq!(run.report.counts.failed, 0, "{label}: a property failed");
+            let total = property_cases as usize * properties;
+            rates.push(total as f64 / started.elapsed().as_secs_f64());
+        }
+        let (rate, min, max) = median(rates);
+        println!(
+            "--only property --cases {property_cases}, {label}: median {rate:.0} property cases/s over {runs} runs (min {min:.0}, max {max:.0})"
+        );
+    }
+    drop(child.stdin.take());
+    let _ = child.wait();
 }

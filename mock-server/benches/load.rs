@@ -43,8 +43,8 @@ struct Options {
 fn options() -> Options {
     let mut options = Options {
         only: None,
-        rounds: 5,
-        seconds: 10,
+        rounds: 10,
+        seconds: 4,
         connections: 32,
         orders: 1_000_000,
     };
@@ -272,7 +272,7 @@ fn main() {
         return;
     }
     println!(
-        "smm-mock load benchmark: wrk -t2 -c{} (bulk: -c4) -d{}s per scenario, median of {} rounds, servers on 2 tokio workers",
+        "smm-mock load benchmark: wrk -t2 -c{} (bulk: -c4) -d{}s per scenario and round, {} rounds (medians; ratios paired within rounds), servers on 2 tokio workers",
         options.connections, options.seconds, options.rounds
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -337,30 +337,44 @@ fn main() {
         .into_iter()
         .filter(|(name, ..)| options.only.as_deref().is_none_or(|o| name.contains(o)))
         .collect();
-    // Rounds interleave the scenarios, so a noisy moment of the machine hits
-    // them all alike; each figure is the median of its rounds.
+    // Rounds interleave the scenarios, each round starting one scenario
+    // further on, so a noisy moment of the machine (a shared VM whose speed
+    // drifts by tens of percent) hits them all alike. Each ratio to bare hyper
+    // is taken within a round, then the median of the rounds' ratios is shown:
+    // paired, so the drift between rounds cancels out.
     let mut runs: Vec<Vec<Result>> = scenarios.iter().map(|_| Vec::new()).collect();
-    for _ in 0..options.rounds.max(1) {
-        for (i, (_, url, body, connections)) in scenarios.iter().enumerate() {
+    let n = scenarios.len();
+    for round in 0..options.rounds.max(1) {
+        for k in 0..n {
+            let i = (round + k) % n;
+            let (_, url, body, connections) = &scenarios[i];
             runs[i].push(wrk(url, body, *connections, &options));
         }
     }
+    let ratios = |i: usize, f: fn(&Result) -> f64| -> f64 {
+        let mut values: Vec<f64> = runs[i]
+            .iter()
+            .zip(&runs[0])
+            .map(|(r, bare)| f(r) / f(bare))
+            .collect();
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let paired: Vec<(f64, f64)> = (0..n)
+        .map(|i| (ratios(i, |r| r.rps), ratios(i, |r| r.per_cpu)))
+        .collect();
     println!("\n| scenario | requests/s | per CPU-second | p50 ms | p99 ms | vs bare: requests/s | vs bare: per CPU-second |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
-    let mut bare = (0.0, 0.0);
-    for ((name, _, _, _), results) in scenarios.iter().zip(runs) {
+    for (((name, _, _, _), results), (rps_ratio, cpu_ratio)) in
+        scenarios.iter().zip(runs).zip(paired)
+    {
         let result = median(results);
-        if bare.0 == 0.0 {
-            bare = (result.rps, result.per_cpu);
-        }
         println!(
-            "| {name} | {:.0} | {:.0} | {:.3} | {:.3} | {:.2}× | {:.2}× |{}",
+            "| {name} | {:.0} | {:.0} | {:.3} | {:.3} | {rps_ratio:.2}× | {cpu_ratio:.2}× |{}",
             result.rps,
             result.per_cpu,
             result.p50_ms,
             result.p99_ms,
-            result.rps / bare.0,
-            result.per_cpu / bare.1,
             if result.errors > 0 {
                 format!(" ({} errors)", result.errors)
             } else {

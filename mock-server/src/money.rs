@@ -62,35 +62,8 @@ impl Precision {
         if mantissa < 0 {
             out.push(b'-');
         }
-        // The mantissa's digits, on the stack: a Decimal's fit in 29. Most
-        // fit a u64, whose division is far cheaper than a u128's.
-        let mut buf = [0u8; 40];
-        let mut at = buf.len();
-        let mut push = |digit: u8| {
-            at -= 1;
-            buf[at] = b'0' + digit;
-        };
-        let abs = mantissa.unsigned_abs();
-        match u64::try_from(abs) {
-            Ok(mut rest) => loop {
-                push((rest % 10) as u8);
-                rest /= 10;
-                if rest == 0 {
-                    break;
-                }
-            },
-            Err(_) => {
-                let mut rest = abs;
-                loop {
-                    push((rest % 10) as u8);
-                    rest /= 10;
-                    if rest == 0 {
-                        break;
-                    }
-                }
-            }
-        }
-        let digits = std::str::from_utf8(&buf[at..]).unwrap_or("0");
+        let mut buf = Digits::new();
+        let digits = buf.of(mantissa.unsigned_abs());
         let places = self.0 as usize;
         if digits.len() <= places {
             out.extend_from_slice(b"0.");
@@ -111,6 +84,55 @@ impl Precision {
     pub fn price(self, rate: Decimal, units: u64, per: u64) -> Option<Decimal> {
         let gross = rate.checked_mul(Decimal::from(units))?;
         Some(self.round(gross.checked_div(Decimal::from(per))?))
+    }
+}
+
+/// The decimal digits of an unsigned integer, written on the stack: the
+/// hot paths' numbers without the formatting machinery.
+#[derive(Debug)]
+pub struct Digits([u8; 40]);
+
+impl Digits {
+    /// A buffer.
+    pub fn new() -> Digits {
+        Digits([0; 40])
+    }
+
+    /// The digits of `n` (a Decimal's mantissa fits in 29; most numbers fit
+    /// a u64, whose division is far cheaper than a u128's).
+    pub fn of(&mut self, n: u128) -> &str {
+        let buf = &mut self.0;
+        let mut at = buf.len();
+        let mut push = |digit: u8| {
+            at -= 1;
+            buf[at] = b'0' + digit;
+        };
+        match u64::try_from(n) {
+            Ok(mut rest) => loop {
+                push((rest % 10) as u8);
+                rest /= 10;
+                if rest == 0 {
+                    break;
+                }
+            },
+            Err(_) => {
+                let mut rest = n;
+                loop {
+                    push((rest % 10) as u8);
+                    rest /= 10;
+                    if rest == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        std::str::from_utf8(&self.0[at..]).unwrap_or("0")
+    }
+}
+
+impl Default for Digits {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -163,6 +185,22 @@ mod tests {
         assert_eq!(p.price(dec("0.90"), 1, 1000), Some(dec("0.0009")));
         assert_eq!(p.price(dec("0.0033"), 7, 1000), Some(dec("0.00002")));
         assert_eq!(p.price(dec("12.5"), 1, 1), Some(dec("12.5")));
+    }
+
+    #[test]
+    fn digits_are_the_decimal_writing() {
+        let mut buf = Digits::new();
+        for n in [
+            0u128,
+            7,
+            10,
+            23501,
+            u64::MAX as u128,
+            u64::MAX as u128 + 1,
+            u128::MAX,
+        ] {
+            assert_eq!(buf.of(n), n.to_string());
+        }
     }
 
     #[test]

@@ -6,8 +6,6 @@
 //! Fields are written in a fixed order and bulk answers keep the order of the
 //! request, so the same answer is always the same bytes.
 
-use std::io::Write;
-
 use bytes::Bytes;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -15,7 +13,7 @@ use serde_json::{Map, Value};
 use smm_contract::{OrderStatus, RefillStatus};
 
 use crate::error::ApiError;
-use crate::money::Precision;
+use crate::money::{Digits, Precision};
 use crate::service::Service;
 
 /// What the panel answers to one API request, before it is written.
@@ -287,22 +285,26 @@ impl StatusBody<'_> {
     /// "status":"Partial","remains":"157","currency":"USD"}` and, when set,
     /// `runs`, `posts`, `expiry`; every value a string, as CONTRACT §3 says.
     pub fn write_json(&self, out: &mut Vec<u8>) {
+        let mut digits = Digits::new();
         out.extend_from_slice(br#"{"charge":""#);
         self.precision.write(self.charge, out);
-        // Writing to a Vec cannot fail.
-        let _ = write!(
-            out,
-            r#"","start_count":"{}","status":"{}","remains":"{}","currency":"#,
-            self.start_count,
-            self.status.as_str(),
-            self.remains
-        );
+        out.extend_from_slice(br#"","start_count":""#);
+        out.extend_from_slice(digits.of(self.start_count.into()).as_bytes());
+        out.extend_from_slice(br#"","status":""#);
+        out.extend_from_slice(self.status.as_str().as_bytes());
+        out.extend_from_slice(br#"","remains":""#);
+        out.extend_from_slice(digits.of(self.remains.into()).as_bytes());
+        out.extend_from_slice(br#"","currency":"#);
         string(out, self.currency);
-        if let Some(runs) = self.runs {
-            let _ = write!(out, r#","runs":"{runs}""#);
-        }
-        if let Some(posts) = self.posts {
-            let _ = write!(out, r#","posts":"{posts}""#);
+        for (name, value) in [
+            (&br#","runs":""#[..], self.runs),
+            (br#","posts":""#, self.posts),
+        ] {
+            if let Some(n) = value {
+                out.extend_from_slice(name);
+                out.extend_from_slice(digits.of(n.into()).as_bytes());
+                out.push(b'"');
+            }
         }
         if let Some(expiry) = self.expiry {
             out.extend_from_slice(br#","expiry":"#);

@@ -87,7 +87,7 @@ pub struct Panel {
     fixture: Arc<Fixture>,
     options: PanelOptions,
     tick: u64,
-    keys: HashMap<String, u32>,
+    keys: Keys,
     balances: Vec<Decimal>,
     orders: Vec<Order>,
     refills: Vec<Refill>,
@@ -114,6 +114,36 @@ pub enum ForceError {
     /// A step that cannot be.
     #[error(transparent)]
     Impossible(ImpossibleStep),
+}
+
+/// The accounts by key: a short list searched in order (cheaper than
+/// hashing the key of every request), or a hash map for a long one.
+#[derive(Debug, Clone)]
+enum Keys {
+    Few(Vec<(Box<str>, u32)>),
+    Many(HashMap<String, u32>),
+}
+
+impl Keys {
+    fn of(fixture: &Fixture) -> Keys {
+        let pairs = fixture
+            .accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.key.clone(), i as u32));
+        if fixture.accounts.len() <= 8 {
+            Keys::Few(pairs.map(|(k, i)| (k.into_boxed_str(), i)).collect())
+        } else {
+            Keys::Many(pairs.collect())
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&u32> {
+        match self {
+            Keys::Few(list) => list.iter().find(|(k, _)| &**k == key).map(|(_, i)| i),
+            Keys::Many(map) => map.get(key),
+        }
+    }
 }
 
 /// A view of an order for the admin API and tests.
@@ -149,12 +179,7 @@ impl Panel {
     /// A panel in the state the fixture describes.
     pub fn new(fixture: Arc<Fixture>, options: PanelOptions) -> Panel {
         let mut panel = Panel {
-            keys: fixture
-                .accounts
-                .iter()
-                .enumerate()
-                .map(|(i, a)| (a.key.clone(), i as u32))
-                .collect(),
+            keys: Keys::of(&fixture),
             balances: fixture.accounts.iter().map(|a| a.balance).collect(),
             fixture,
             options,
