@@ -345,18 +345,21 @@ fn explore(ctx: &Ctx, handle: &tokio::runtime::Handle, strategy: &BoxedStrategy<
             return Found::Stopped("the run timeout passed".into());
         }
         let n = BATCH.min(ctx.cases - sent);
-        let mut trees = Vec::with_capacity(n as usize);
+        // Each case's generator is kept, not its value tree (large, and
+        // needed only to shrink the one case that fails: it is made again).
+        let mut rngs = Vec::with_capacity(n as usize);
+        let mut probes = Vec::with_capacity(n as usize);
         for _ in 0..n {
             // As proptest's runner does: each case from a fresh seed drawn
             // from the runner's, so the same seed gives the same cases.
             let case_rng = runner.new_rng();
+            rngs.push(case_rng.clone());
             *runner.rng() = case_rng;
             match strategy.new_tree(&mut runner) {
-                Ok(tree) => trees.push(tree),
+                Ok(tree) => probes.push(tree.current()),
                 Err(why) => return Found::Stopped(format!("no case could be generated: {why}")),
             }
         }
-        let probes = trees.iter().map(ValueTree::current).collect();
         let first = handle.block_on(first_failure(
             &ctx.client,
             &key,
@@ -367,7 +370,11 @@ fn explore(ctx: &Ctx, handle: &tokio::runtime::Handle, strategy: &BoxedStrategy<
         if let Some((i, mut why)) = first {
             // Shrinking as proptest's runner does: simplify while the case
             // fails, complicate when it passes, at most MAX_SHRINK requests.
-            let mut tree = trees.swap_remove(i);
+            *runner.rng() = rngs.swap_remove(i);
+            let mut tree = match strategy.new_tree(&mut runner) {
+                Ok(tree) => tree,
+                Err(why) => return Found::Stopped(format!("no case could be generated: {why}")),
+            };
             let mut tries = 0;
             if tree.simplify() {
                 loop {
