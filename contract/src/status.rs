@@ -33,6 +33,32 @@ fn key(text: &str) -> String {
         .collect()
 }
 
+/// The value of `all` that `text` reads as: its exact spelling, the same in
+/// another case or spacing, or one of the `drifts` (each with the text a
+/// panel writes and the value it stands for).
+fn read_drifted<S: Copy + 'static, D: Copy>(
+    text: &str,
+    all: &[S],
+    spell: fn(S) -> &'static str,
+    drifts: &[D],
+    drift: fn(D) -> (&'static str, S),
+) -> Option<S> {
+    if let Some(exact) = all.iter().copied().find(|s| spell(*s) == text) {
+        return Some(exact);
+    }
+    let key = key(text);
+    all.iter()
+        .copied()
+        .find(|s| self::key(spell(*s)) == key)
+        .or_else(|| {
+            drifts
+                .iter()
+                .map(|d| drift(*d))
+                .find(|(spelled, _)| self::key(spelled) == key)
+                .map(|(_, status)| status)
+        })
+}
+
 /// The double-l spelling panels use for orders and refills alike (§6.2).
 const CANCELLED: &str = "Cancelled";
 
@@ -68,19 +94,13 @@ impl OrderStatus {
     /// same in another case or spacing (`In Progress`, `processing`,
     /// `inprogress`), or a value of §6.2 ([`OrderStatusDrift`]).
     pub fn read_drifted(text: &str) -> Option<Self> {
-        if let Some(exact) = Self::parse(text) {
-            return Some(exact);
-        }
-        let key = key(text);
-        Self::ALL
-            .into_iter()
-            .find(|s| self::key(s.as_str()) == key)
-            .or_else(|| {
-                OrderStatusDrift::ALL
-                    .into_iter()
-                    .find(|d| self::key(d.text()) == key)
-                    .map(OrderStatusDrift::stands_for)
-            })
+        read_drifted(
+            text,
+            &Self::ALL,
+            Self::as_str,
+            &OrderStatusDrift::ALL,
+            |d| (d.text(), d.stands_for()),
+        )
     }
 
     /// Completed, Partial and Canceled never change again.
@@ -188,19 +208,13 @@ impl RefillStatus {
     /// The refill status a tolerant client reads in `text` (see
     /// [`OrderStatus::read_drifted`] and [`RefillStatusDrift`]).
     pub fn read_drifted(text: &str) -> Option<Self> {
-        if let Some(exact) = Self::parse(text) {
-            return Some(exact);
-        }
-        let key = key(text);
-        Self::ALL
-            .into_iter()
-            .find(|s| self::key(s.as_str()) == key)
-            .or_else(|| {
-                RefillStatusDrift::ALL
-                    .into_iter()
-                    .find(|d| self::key(d.text()) == key)
-                    .map(RefillStatusDrift::stands_for)
-            })
+        read_drifted(
+            text,
+            &Self::ALL,
+            Self::as_str,
+            &RefillStatusDrift::ALL,
+            |d| (d.text(), d.stands_for()),
+        )
     }
 
     /// Completed and Rejected never change again.

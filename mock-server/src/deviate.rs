@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 use smm_contract::drift::{self, Form, Literal, Shape};
-use smm_contract::{Action, OrderStatus, OrderStatusDrift, RefillStatus, RefillStatusDrift};
+use smm_contract::{Action, OrderStatus, RefillStatus};
 
 use crate::deviations::Active;
 use crate::error::ApiError;
@@ -190,51 +190,51 @@ fn write_form(object: &mut Map<String, Value>, field: &str, form: Form, literal:
     }
 }
 
-/// How the profiles spell an order status.
-fn order_status(profiles: Profiles, status: &str) -> Option<String> {
+/// How the profiles spell a status: each drifted spelling replaces the
+/// status it stands for (a status another profile already respelled stays
+/// as it is), then `status-lowercase` lowers the case. `drifts` picks a
+/// profile's spellings, as `(text, stands for)`.
+fn spell<S: Copy + PartialEq>(
+    profiles: Profiles,
+    status: &str,
+    parse: fn(&str) -> Option<S>,
+    drifts: impl Fn(Profile) -> Vec<(&'static str, S)>,
+) -> Option<String> {
+    let canonical = parse(status)?;
     let mut text = status.to_owned();
-    let canonical = OrderStatus::parse(status)?;
-    // Each spelling replaces the enum's; a status another profile already
-    // respelled stays as it is.
-    let mut respell = |on: bool, drift: OrderStatusDrift| {
-        if on && drift.stands_for() == canonical && text == canonical.as_str() {
-            text = drift.text().to_owned();
+    for profile in profiles.iter() {
+        for (spelled, stands_for) in drifts(profile) {
+            if stands_for == canonical && text == status {
+                text = spelled.to_owned();
+            }
         }
-    };
-    respell(
-        profiles.has(Profile::StatusCase),
-        OrderStatusDrift::TitleCase,
-    );
-    respell(
-        profiles.has(Profile::CancelledSpelling),
-        OrderStatusDrift::DoubleL,
-    );
-    respell(
-        profiles.has(Profile::ExtraStatusValues),
-        OrderStatusDrift::Refunded,
-    );
-    respell(
-        profiles.has(Profile::ExtraStatusValues),
-        OrderStatusDrift::Failed,
-    );
+    }
     if profiles.has(Profile::StatusLowercase) {
         text = text.to_lowercase();
     }
     Some(text)
 }
 
+/// How the profiles spell an order status.
+fn order_status(profiles: Profiles, status: &str) -> Option<String> {
+    spell(profiles, status, OrderStatus::parse, |p| {
+        p.status_drifts()
+            .0
+            .iter()
+            .map(|d| (d.text(), d.stands_for()))
+            .collect()
+    })
+}
+
 /// How the profiles spell a refill status.
 fn refill_status(profiles: Profiles, status: &str) -> Option<String> {
-    let mut text = status.to_owned();
-    let canonical = RefillStatus::parse(status)?;
-    let double_l = RefillStatusDrift::DoubleL;
-    if profiles.has(Profile::CancelledSpelling) && double_l.stands_for() == canonical {
-        text = double_l.text().to_owned();
-    }
-    if profiles.has(Profile::StatusLowercase) {
-        text = text.to_lowercase();
-    }
-    Some(text)
+    spell(profiles, status, RefillStatus::parse, |p| {
+        p.status_drifts()
+            .1
+            .iter()
+            .map(|d| (d.text(), d.stands_for()))
+            .collect()
+    })
 }
 
 fn respell(object: &mut Map<String, Value>, spell: impl Fn(&str) -> Option<String>) {

@@ -11,6 +11,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use smm_contract::drift::{Form, Shape};
+use smm_contract::{OrderStatusDrift, RefillStatusDrift};
 
 use crate::rules::{Overflow, Rules};
 
@@ -420,6 +421,21 @@ impl Profile {
 
     fn bit(self) -> u64 {
         1 << (self as u32)
+    }
+
+    /// The drifted status spellings (CONTRACT §6.2) this profile writes in
+    /// place of the statuses they stand for: for orders, for refills.
+    pub fn status_drifts(self) -> (&'static [OrderStatusDrift], &'static [RefillStatusDrift]) {
+        match self {
+            Self::StatusCase => (&[OrderStatusDrift::TitleCase], &[]),
+            Self::CancelledSpelling => {
+                (&[OrderStatusDrift::DoubleL], &[RefillStatusDrift::DoubleL])
+            }
+            Self::ExtraStatusValues => {
+                (&[OrderStatusDrift::Refunded, OrderStatusDrift::Failed], &[])
+            }
+            _ => (&[], &[]),
+        }
     }
 
     /// The rows of the contract's drift table (CONTRACT §6.1, §6.3, §6.4)

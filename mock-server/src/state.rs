@@ -20,7 +20,7 @@ use crate::fixture::Fixture;
 use crate::lifecycle::{ImpossibleStep, OrderStatus, RefillStatus, Step};
 use crate::money::MAX_BALANCE;
 use crate::reply::{
-    BalanceBody, CancelItem, EchoId, RefillItem, RefillStatusItem, Reply, StatusBody,
+    BalanceBody, CancelItem, EchoId, Item, RefillItem, RefillStatusItem, Reply, StatusBody,
 };
 use crate::request::Fields;
 use crate::router::{ApiRequest, Call, Ids};
@@ -674,15 +674,16 @@ impl Panel {
         rules: Rules,
     ) -> Result<Reply<'a>, ApiError> {
         match ids {
-            Ids::Many(raw) => Ok(Reply::RefillBulk(
-                bulk_ids(raw, rules.overflow)?
-                    .into_iter()
-                    .map(|id| RefillItem {
-                        order: echo(id),
-                        refill: self.refill_one(account, parse_id(id), rules).into(),
-                    })
-                    .collect(),
-            )),
+            Ids::Many(raw) => self
+                .each_id(raw, rules, |p, id| p.refill_one(account, id, rules))
+                .map(|items| {
+                    Reply::RefillBulk(
+                        items
+                            .into_iter()
+                            .map(|(order, refill)| RefillItem { order, refill })
+                            .collect(),
+                    )
+                }),
             Ids::One(id) => self
                 .refill_one(account, id.and_then(parse_id), rules)
                 .map(Reply::Refill),
@@ -715,15 +716,16 @@ impl Panel {
         rules: Rules,
     ) -> Result<Reply<'a>, ApiError> {
         match ids {
-            Ids::Many(raw) => Ok(Reply::RefillStatusBulk(
-                bulk_ids(raw, rules.overflow)?
-                    .into_iter()
-                    .map(|id| RefillStatusItem {
-                        refill: echo(id),
-                        status: self.refill_status_one(account, parse_id(id), rules).into(),
-                    })
-                    .collect(),
-            )),
+            Ids::Many(raw) => self
+                .each_id(raw, rules, |p, id| p.refill_status_one(account, id, rules))
+                .map(|items| {
+                    Reply::RefillStatusBulk(
+                        items
+                            .into_iter()
+                            .map(|(refill, status)| RefillStatusItem { refill, status })
+                            .collect(),
+                    )
+                }),
             Ids::One(id) => self
                 .refill_status_one(account, id.and_then(parse_id), rules)
                 .map(Reply::RefillStatus),
@@ -762,12 +764,24 @@ impl Panel {
             Ids::Many(raw) | Ids::One(Some(raw)) => raw,
             Ids::One(None) => return Err(ApiError::IncorrectOrder),
         };
+        let items = self.each_id(raw, rules, |p, id| p.cancel_one(account, id, rules))?;
+        Ok(items
+            .into_iter()
+            .map(|(order, cancel)| CancelItem { order, cancel })
+            .collect())
+    }
+
+    /// Does `one` for each id of a bulk field (see [`bulk_ids`]), in order:
+    /// the ids echoed, each with its result or its own error.
+    fn each_id<T>(
+        &mut self,
+        raw: &str,
+        rules: Rules,
+        mut one: impl FnMut(&mut Self, Option<u64>) -> Result<T, ApiError>,
+    ) -> Result<Vec<(EchoId, Item<T>)>, ApiError> {
         Ok(bulk_ids(raw, rules.overflow)?
             .into_iter()
-            .map(|id| CancelItem {
-                order: echo(id),
-                cancel: self.cancel_one(account, parse_id(id), rules).into(),
-            })
+            .map(|id| (echo(id), one(self, parse_id(id)).into()))
             .collect())
     }
 }
