@@ -52,12 +52,12 @@ impl Probe {
         };
         match self {
             Probe::Single(order) => {
-                let mut f = with_key("status");
+                let mut f = with_key(Action::Status.as_str());
                 f.push(("order".into(), order.clone()));
                 f
             }
             Probe::Bulk(items) => {
-                let mut f = with_key("status");
+                let mut f = with_key(Action::Status.as_str());
                 f.push(("orders".into(), items.join(",")));
                 f
             }

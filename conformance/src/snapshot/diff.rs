@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use smm_contract::drift::{self, Form, Shape};
-use smm_contract::{OrderStatus, SERVICE_FIELDS};
+use smm_contract::{OrderStatus, SERVICE_FIELDS, SERVICE_FLAGS};
 
 use super::{contract_shape, service_id, BulkLimit, JsonType, Snapshot, Types};
 
@@ -201,7 +201,7 @@ pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<C
                 }
             }
         }
-        for flag in ["dripfeed", "refill", "cancel"] {
+        for flag in SERVICE_FLAGS {
             match (was.get(flag), now.get(flag)) {
                 (Some(Value::Bool(true)), Some(Value::Bool(false))) => push(
                     "services",
