@@ -170,7 +170,7 @@ pub struct RunArgs {
     /// Timeout of the whole run, in seconds.
     #[arg(long, default_value_t = 600.0, value_name = "SECONDS")]
     pub run_timeout: f64,
-    /// How many checks run at once.
+    /// How many checks run at once, and how many cases a property sends at once.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
     /// At most this many requests per second (0: no limit), for panels behind a CDN.

@@ -72,7 +72,7 @@ pub struct Options {
     pub timeout: Duration,
     /// Timeout of the whole run.
     pub run_timeout: Duration,
-    /// Checks at once.
+    /// Checks at once, and a property's cases at once.
     pub concurrency: usize,
     /// Existing orders of the key (`--order`).
     pub orders: Vec<u64>,
