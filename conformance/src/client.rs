@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use smm_contract::Action;
+use smm_contract::{field, Action};
 
 /// Where and how to reach the panel.
 #[derive(Debug, Clone)]
@@ -234,8 +234,8 @@ impl Client {
     /// The main key, the action by name, and `fields`: a request's fields.
     pub fn fields(&self, action: &str, fields: &[(&str, &str)]) -> Vec<(String, String)> {
         let mut all = vec![
-            ("key".to_owned(), self.target.key.clone()),
-            ("action".to_owned(), action.to_owned()),
+            (field::KEY.to_owned(), self.target.key.clone()),
+            (field::ACTION.to_owned(), action.to_owned()),
         ];
         all.extend(
             fields
@@ -559,9 +559,9 @@ mod tests {
         let post = c.curl(&exchange(
             Method::Form,
             &[
-                ("key", "sk_live_secret"),
-                ("action", "status"),
-                ("orders", "1, 2"),
+                (field::KEY, "sk_live_secret"),
+                (field::ACTION, "status"),
+                (field::ORDERS, "1, 2"),
             ],
         ));
         assert_eq!(
@@ -570,12 +570,12 @@ mod tests {
         );
         let wrong = c.curl(&exchange(
             Method::Form,
-            &[("key", "wrong-key-1"), ("action", "balance")],
+            &[(field::KEY, "wrong-key-1"), (field::ACTION, "balance")],
         ));
         assert!(wrong.contains("key=wrong-key-1"), "{wrong}");
         let second = c.curl(&exchange(
             Method::Query,
-            &[("key", "sk_other"), ("action", "balance")],
+            &[(field::KEY, "sk_other"), (field::ACTION, "balance")],
         ));
         assert!(
             second.contains("--get") && second.contains("\"key=$SMM_API_KEY_2\""),
@@ -583,7 +583,7 @@ mod tests {
         );
         let json = c.curl(&exchange(
             Method::Json,
-            &[("key", "sk_live_secret"), ("link", "a$b")],
+            &[(field::KEY, "sk_live_secret"), (field::LINK, "a$b")],
         ));
         assert!(
             json.ends_with(r#"-d "{\"key\":\"$SMM_API_KEY\",\"link\":\"a\$b\"}""#),
@@ -599,7 +599,7 @@ mod tests {
 
     #[test]
     fn forms_are_percent_encoded() {
-        let fields = vec![("link".to_owned(), "https://x.com/?a=1&b".to_owned())];
+        let fields = vec![(field::LINK.to_owned(), "https://x.com/?a=1&b".to_owned())];
         assert_eq!(encode(&fields), "link=https%3A%2F%2Fx.com%2F%3Fa%3D1%26b");
     }
 }

@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rust_decimal::Decimal;
-use smm_contract::Action;
+use smm_contract::{field, Action};
 use smm_mock::profile::Profile;
 use smm_mock::{Config, Fixture, MockPanel};
 
@@ -273,7 +273,7 @@ pub async fn connect(options: Options) -> Result<Connected, RunError> {
     if mock.is_none() {
         for order in &options.orders {
             let exchange = client
-                .call(Action::Status, &[("order", &order.to_string())])
+                .call(Action::Status, &[(field::ORDER, &order.to_string())])
                 .await;
             let refused = exchange.json().is_none_or(schema::is_error);
             if refused {

@@ -240,10 +240,7 @@ pub async fn run(
                 tasks.spawn(async move {
                     let started = std::time::Instant::now();
                     // A check that panics is recorded as an Error, with the panic.
-                    let verdict = match tokio::spawn(run(ctx)).await {
-                        Ok(verdict) => verdict,
-                        Err(e) => Verdict::with(Outcome::Error, format!("the check stopped: {e}"), Vec::new()),
-                    };
+                    let verdict = tokio::spawn(run(ctx)).await.unwrap_or_else(stopped);
                     drop(permit);
                     (i, verdict, started.elapsed())
                 });
@@ -263,9 +260,15 @@ pub async fn run(
     for phase in [Phase::Alone, Phase::Last] {
         for (i, check) in checks.iter().enumerate().filter(|(_, c)| c.phase == phase) {
             let started = std::time::Instant::now();
-            if let Ok(verdict) = tokio::time::timeout_at(end, (check.run)(Arc::clone(&ctx))).await {
-                tell(check.id, verdict.outcome);
-                verdicts[i] = Some((verdict, started.elapsed()));
+            // Spawned, so that a check that panics is an Error, not the run's end.
+            let mut running = tokio::spawn((check.run)(Arc::clone(&ctx)));
+            match tokio::time::timeout_at(end, &mut running).await {
+                Ok(joined) => {
+                    let verdict = joined.unwrap_or_else(stopped);
+                    tell(check.id, verdict.outcome);
+                    verdicts[i] = Some((verdict, started.elapsed()));
+                }
+                Err(_) => running.abort(),
             }
         }
     }
@@ -285,6 +288,15 @@ pub async fn run(
             check.result(verdict, duration)
         })
         .collect()
+}
+
+/// The verdict of a check that panicked (or was cancelled): an Error, saying so.
+fn stopped(e: tokio::task::JoinError) -> Verdict {
+    Verdict::with(
+        Outcome::Error,
+        format!("the check stopped: {e}"),
+        Vec::new(),
+    )
 }
 
 /// The report of a run that could not start (the target unreachable): every

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::field;
+
 /// An action, the `action` field of every request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
@@ -16,7 +18,8 @@ pub enum Action {
     Refill,
     /// `refill_status`: a refill's status (`refill`), or many (`refills`).
     RefillStatus,
-    /// `cancel`: cancel orders (`orders`; there is no single form).
+    /// `cancel`: cancel orders (`orders`; the reference page has no single
+    /// form, though panels and the mock read `order` too).
     Cancel,
     /// `balance`: the account's balance and currency.
     Balance,
@@ -57,8 +60,8 @@ impl Action {
     /// that have a single form.
     pub const fn id_field(self) -> Option<&'static str> {
         match self {
-            Self::Status | Self::Refill => Some("order"),
-            Self::RefillStatus => Some("refill"),
+            Self::Status | Self::Refill => Some(field::ORDER),
+            Self::RefillStatus => Some(field::REFILL),
             _ => None,
         }
     }
@@ -68,8 +71,8 @@ impl Action {
     /// have a bulk form.
     pub const fn bulk_field(self) -> Option<&'static str> {
         match self {
-            Self::Status | Self::Refill | Self::Cancel => Some("orders"),
-            Self::RefillStatus => Some("refills"),
+            Self::Status | Self::Refill | Self::Cancel => Some(field::ORDERS),
+            Self::RefillStatus => Some(field::REFILLS),
             _ => None,
         }
     }

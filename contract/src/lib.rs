@@ -14,7 +14,7 @@
 //! ```
 //!
 //! How the parts fit: [`Action`] names the endpoint's actions (§2) and the
-//! fields that carry their ids; [`OrderStatus`] and [`RefillStatus`] are the
+//! fields that carry their ids ([`field`] names the request's fields); [`OrderStatus`] and [`RefillStatus`] are the
 //! enums of §3 with their drifted spellings (§6.2); [`ServiceType`] is §2.1;
 //! [`message`] holds the error messages of §4; [`drift`] is the table of §6
 //! items 1-4, read in both directions: a mock applies a drift, a tolerant
@@ -22,6 +22,7 @@
 
 mod action;
 pub mod drift;
+pub mod field;
 pub mod message;
 mod service;
 mod status;

@@ -4,7 +4,7 @@
 //!
 //! | method and path | what it does |
 //! |---|---|
-//! | `GET /__mock/` | this list, and the fixture, seed, clock |
+//! | `GET /__mock/` | this list, and the fixture and clock |
 //! | `POST /__mock/reset` | back to the fixture: orders, refills, balances, clock, journal |
 //! | `GET /__mock/clock` | `{"tick": N, "mode": "poll"}` |
 //! | `POST /__mock/clock/advance` | body `{"ticks": N}` (default 1): every order and refill moves N steps |
@@ -73,7 +73,8 @@ impl AdminRequest {
         body: Bytes,
     ) -> Result<AdminRequest, AdminReadError> {
         let segments = path
-            .trim_start_matches("/__mock")
+            .strip_prefix("/__mock")
+            .unwrap_or(path)
             .split('/')
             .filter(|s| !s.is_empty())
             .map(|s| {
@@ -206,7 +207,8 @@ pub fn handle(shared: &Shared, request: &AdminRequest) -> Reply {
             }
         }
         (["journal"], &Method::GET) => {
-            let journal = shared.journal();
+            let state = shared.lock();
+            let journal = &state.journal;
             let limit = match request.param("limit").map(str::parse::<usize>) {
                 None => journal.capacity(),
                 Some(Ok(limit)) => limit,
@@ -412,9 +414,12 @@ fn force(shared: &Shared, id: &str, request: &AdminRequest) -> Reply {
         Ok(id) => id,
         Err(reply) => return reply,
     };
-    let body: Force = match request.body(
-        r#"{"status": "<Pending|In progress|Processing|Completed|Partial|Canceled>", "delivered": <0-100>}"#,
-    ) {
+    let statuses: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
+    let usage = format!(
+        r#"{{"status": "<{}>", "delivered": <0-100>}}"#,
+        statuses.join("|")
+    );
+    let body: Force = match request.body(&usage) {
         Ok(body) => body,
         Err(reply) => return reply,
     };

@@ -105,28 +105,22 @@ fn http_status(profiles: Profiles, e: &ApiError) -> u16 {
     }
 }
 
-/// The profiles that change the JSON of a successful answer.
-const SHAPING: [Profile; 16] = [
-    Profile::StringIds,
-    Profile::NumericFields,
-    Profile::NullStartCount,
-    Profile::EmptyStartCount,
-    Profile::RemainsUnknown,
-    Profile::StatusCase,
-    Profile::StatusLowercase,
-    Profile::CancelledSpelling,
-    Profile::ExtraStatusValues,
-    Profile::MissingCurrency,
-    Profile::MissingServiceFlags,
-    Profile::SuccessEnvelope,
-    Profile::RefillInt,
-    Profile::BareStringBulkErrors,
-    Profile::BulkAsList,
-    Profile::CancelKeyedObject,
-];
-
+/// Whether the profiles change the JSON of a successful answer: a field in
+/// another form, a status respelled, or a broken bulk shape.
 fn reshapes(profiles: Profiles) -> bool {
-    SHAPING.iter().any(|p| profiles.has(*p))
+    profiles.iter().any(|p| {
+        let (orders, refills) = p.status_drifts();
+        !p.field_drifts().is_empty()
+            || !orders.is_empty()
+            || !refills.is_empty()
+            || matches!(
+                p,
+                Profile::StatusLowercase
+                    | Profile::BareStringBulkErrors
+                    | Profile::BulkAsList
+                    | Profile::CancelKeyedObject
+            )
+    })
 }
 
 /// Writes the rows of the contract's drift table that the profiles switch

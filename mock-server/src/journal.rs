@@ -58,25 +58,31 @@ impl Entry {
     }
 
     /// The fields the request sent, read from the query string and the body
-    /// kept (empty when the request could not be read, or its excerpt cannot).
+    /// kept. Of a body cut at [`EXCERPT`] bytes, the whole pairs before the
+    /// cut of a form (none of a JSON body); none when the request could not
+    /// be read, and what reads of the rest.
     pub fn fields(&self) -> Fields {
+        let mut fields = Fields::default();
         let Some(kind) = self.kind else {
-            return Fields::default();
+            return fields;
         };
         let (end, path) = self.target;
         let query = self.request[path..end]
             .strip_prefix(b"?")
             .unwrap_or_default();
+        let _ = fields.add_form(query);
         let body = &self.request[end..];
-        let mut fields = Fields::default();
-        let read = fields.add_form(query).and_then(|()| match kind {
-            BodyKind::Form => fields.add_form(body),
-            BodyKind::Json => fields.add_json(body),
-        });
-        match read {
-            Ok(()) => fields,
-            Err(_) => Fields::default(),
-        }
+        let cut = self.size > body.len();
+        let _ = match (kind, cut) {
+            (BodyKind::Form, false) => fields.add_form(body),
+            (BodyKind::Form, true) => {
+                let whole = body.iter().rposition(|&b| b == b'&').unwrap_or(0);
+                fields.add_form(&body[..whole])
+            }
+            (BodyKind::Json, false) => fields.add_json(body),
+            (BodyKind::Json, true) => Ok(()),
+        };
+        fields
     }
 }
 
@@ -212,18 +218,21 @@ mod tests {
     }
 
     #[test]
-    fn a_body_is_kept_up_to_the_excerpt_with_its_size() {
-        let big = "a".repeat(EXCERPT * 3);
+    fn of_a_long_body_the_whole_pairs_before_the_cut_are_kept_with_its_size() {
+        let big = format!("key=k&action=add&comments={}", "a".repeat(EXCERPT * 3));
         let mut journal = Journal::new(1);
         journal.record(
             &Method::POST,
-            &Uri::from_static("/api/v2"),
+            &Uri::from_static("/api/v2?x=1"),
             form(&big),
             Bytes::new(),
         );
         let entry = serde_json::to_value(journal.entries().next().unwrap()).unwrap();
-        assert_eq!(entry["body_bytes"], EXCERPT * 3);
-        let kept = entry["fields"]["a".repeat(EXCERPT).as_str()].as_str();
-        assert_eq!(kept, Some(""), "the excerpt is the first {EXCERPT} bytes");
+        assert_eq!(entry["body_bytes"], big.len());
+        assert_eq!(
+            entry["fields"],
+            serde_json::json!({"x": "1", "key": "k", "action": "add"}),
+            "the cut pair is left out, the query kept"
+        );
     }
 }

@@ -130,8 +130,8 @@ impl MockPanel {
             state: Mutex::new(shared::State {
                 panel: Panel::new(Arc::new(config.fixture), options),
                 deviations: deviations::Deviations::new(profiles, config.seed),
+                journal: journal::Journal::new(config.journal),
             }),
-            journal: Mutex::new(journal::Journal::new(config.journal)),
             admin: config.admin,
             paths: profiles,
             read_timeout: config.read_timeout,

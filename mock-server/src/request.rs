@@ -193,9 +193,11 @@ impl Fields {
 
     /// Adds the fields of a form-encoded text (`a=1&b=x+y%21`).
     pub fn add_form(&mut self, bytes: &[u8]) -> Result<(), ReadError> {
-        // Decoding changes only `+` and `%XX`: a text that is not UTF-8 as
-        // it came is not once decoded either. Checked once, for the whole.
-        let text = std::str::from_utf8(bytes).map_err(|_| ReadError::NotUtf8)?;
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            // Raw bytes that are not UTF-8 may still decode to UTF-8 with the
+            // `%XX` beside them (`\xC3%A9` is `é`): read them pair by pair.
+            return self.add_raw_form(bytes);
+        };
         if self.text.is_empty() {
             self.text.reserve(text.len());
         }
@@ -217,6 +219,28 @@ impl Fields {
                 self.push(|t| form_decode(name, t), |t| form_decode(value, t))?;
             }
             start = end + 1;
+        }
+        Ok(())
+    }
+
+    /// [`Fields::add_form`] for a text that is not UTF-8 as it came.
+    fn add_raw_form(&mut self, bytes: &[u8]) -> Result<(), ReadError> {
+        for pair in bytes.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(at) => (&pair[..at], &pair[at + 1..]),
+                None => (pair, &b""[..]),
+            };
+            let decode = |raw: &[u8], out: &mut String| {
+                let spaced: Vec<u8> = raw
+                    .iter()
+                    .map(|&b| if b == b'+' { b' ' } else { b })
+                    .collect();
+                let decoded: std::borrow::Cow<'_, [u8]> =
+                    percent_encoding::percent_decode(&spaced).into();
+                out.push_str(std::str::from_utf8(&decoded).map_err(|_| ReadError::NotUtf8)?);
+                Ok(())
+            };
+            self.push(|t| decode(name, t), |t| decode(value, t))?;
         }
         Ok(())
     }
@@ -354,6 +378,19 @@ mod tests {
         let f = form("link=100%&q=%4").unwrap();
         assert_eq!(f.get("link"), Some("100%"));
         assert_eq!(f.get("q"), Some("%4"));
+    }
+
+    #[test]
+    fn raw_bytes_that_decode_to_utf8_are_read() {
+        let f = form_bytes(b"link=caf\xC3%A9&q=1").unwrap();
+        assert_eq!((f.get("link"), f.get("q")), (Some("café"), Some("1")));
+        assert_eq!(form_bytes(b"link=\xFF"), Err(ReadError::NotUtf8));
+    }
+
+    fn form_bytes(body: &[u8]) -> Result<Fields, ReadError> {
+        let mut fields = Fields::default();
+        fields.add_form(body)?;
+        Ok(fields)
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! `/api/v2` and `/api/v2/` are the API (or `/api/v1`, `/api.php` under the
 //! path profiles); `/__mock/…` is the admin API; anything else is a 404.
 
-use smm_contract::Action;
+use smm_contract::{field, Action};
 
 use crate::profile::{Profile, Profiles};
 use crate::request::Fields;
@@ -92,13 +92,13 @@ pub struct ApiRequest {
 impl ApiRequest {
     /// Reads `fields` as an API request.
     pub fn new(fields: Fields) -> ApiRequest {
-        let action = fields.get("action").and_then(Action::parse);
+        let action = fields.get(field::ACTION).and_then(Action::parse);
         ApiRequest { fields, action }
     }
 
     /// The key as sent (empty when missing).
     pub fn key(&self) -> &str {
-        self.fields.get("key").unwrap_or("")
+        self.fields.get(field::KEY).unwrap_or("")
     }
 
     /// The action, when it is one of the contract's.
@@ -123,7 +123,7 @@ impl ApiRequest {
             action @ Action::Refill => Call::Refill(ids(action)),
             action @ Action::RefillStatus => Call::RefillStatus(ids(action)),
             action @ Action::Cancel => Call::Cancel(match ids(action) {
-                Ids::One(_) => Ids::One(self.fields.get("order")),
+                Ids::One(_) => Ids::One(self.fields.get(field::ORDER)),
                 many => many,
             }),
         })
@@ -147,7 +147,7 @@ impl ApiRequest {
         &self.fields
     }
 
-    /// The fields, as sent, for the journal.
+    /// The fields, as sent.
     pub fn into_fields(self) -> Fields {
         self.fields
     }

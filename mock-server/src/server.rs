@@ -1,5 +1,5 @@
 //! Sockets: the HTTP server around the shared state. The only module that
-//! does I/O.
+//! reads and writes them (the listener is bound by [`crate::MockPanel`]).
 //!
 //! [`crate::router`] says where a request goes: the API (`/api/v2` and
 //! `/api/v2/`: HTTP 200 and JSON unless a deviation profile says otherwise),
@@ -27,8 +27,7 @@ use tokio::task::JoinSet;
 
 use crate::admin::{AdminRequest, ADMIN_BODY_LIMIT};
 use crate::error::ApiError;
-use crate::journal::Body;
-use crate::reply::{Answer, Delivery, ErrorBody};
+use crate::reply::{Answer, Delivery};
 use crate::request::{BodyKind, Fields, ReadError, BODY_LIMIT};
 use crate::router::Route;
 use crate::shared::Shared;
@@ -82,12 +81,14 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Fu
                 });
                 let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
+                let (ended, end) = tokio::sync::oneshot::channel::<()>();
                 let serving = connections.spawn(async move {
                     let _ = connection.await;
+                    drop(ended);
                 });
                 // The watchdog is a task of its own, so that answering a
-                // request never polls its timer.
-                tokio::spawn(async move { waiting.close_when_too_long(serving).await });
+                // request never polls its timer; it ends with the connection.
+                tokio::spawn(async move { waiting.close_when_too_long(serving, end).await });
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             () = &mut shutdown => break,
@@ -145,12 +146,22 @@ impl Waiting {
 
     /// Closes the connection `serving` serves once it has waited longer
     /// than its limit: seen waiting, with no request answered in between, at
-    /// four checks a third of the limit apart. Ends with the connection.
-    async fn close_when_too_long(&self, serving: tokio::task::AbortHandle) {
+    /// four checks a third of the limit apart. Ends when `ended` says the
+    /// connection has.
+    async fn close_when_too_long(
+        &self,
+        serving: tokio::task::AbortHandle,
+        mut ended: tokio::sync::oneshot::Receiver<()>,
+    ) {
         let mut idle_checks = 0;
         let mut last = None;
-        while !serving.is_finished() {
-            tokio::time::sleep(self.limit / 3).await;
+        // Never a busy loop, whatever the limit.
+        let period = (self.limit / 3).max(Duration::from_millis(10));
+        loop {
+            tokio::select! {
+                _ = &mut ended => return,
+                () = tokio::time::sleep(period) => {}
+            }
             let now = self.answered.load(Ordering::Relaxed);
             if now != BUSY && last == Some(now) {
                 idle_checks += 1;
@@ -279,11 +290,11 @@ pub async fn read_body(
     })
 }
 
-/// The data of a body, in one piece: the one frame as it came (no copy), or
-/// the frames joined.
 /// A body's error, boxed.
 type BodyError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The data of a body, in one piece: the one frame as it came (no copy), or
+/// the frames joined.
 async fn collect<B>(mut body: B) -> Result<Bytes, BodyError>
 where
     B: hyper::body::Body<Data = Bytes> + Unpin,
@@ -364,22 +375,8 @@ async fn api_answer(
         tracing::enabled!(target: "smm_mock::request", tracing::Level::INFO).then(Instant::now);
     let method = req.method().clone();
     let uri = req.uri().clone();
-    let (action, answer) = match read_fields(req, shared.read_timeout).await {
-        Ok((fields, kind, body)) => {
-            let (action, answer) = shared.lock().answer(fields);
-            let body = Body { kind, bytes: &body };
-            shared.record(&method, &uri, Some(body), answer.body.clone());
-            (action, answer)
-        }
-        Err(e) => {
-            let answer = Answer::json(
-                crate::reply::to_json(&ErrorBody::from(&e)),
-                Some(e.to_string()),
-            );
-            shared.record(&method, &uri, None, answer.body.clone());
-            (None, answer)
-        }
-    };
+    let read = read_fields(req, shared.read_timeout).await;
+    let (action, answer) = shared.answer(&method, &uri, read);
     if let Some(started) = started {
         let action = action.map_or("-", smm_contract::Action::as_str);
         tracing::info!(

@@ -11,11 +11,11 @@
 //! package types cost `rate` per order.
 
 use rust_decimal::Decimal;
+use smm_contract::field;
+pub use smm_contract::ServiceType;
 
 use crate::error::ApiError;
 use crate::request::Fields;
-
-pub use smm_contract::ServiceType;
 
 /// How many units a service's `rate` is the price of: 1000, or 1 for the
 /// package types (one package per order). CONTRACT §3 prices per 1000; the
@@ -165,30 +165,33 @@ impl Service {
         let mut posts = None;
         let mut expiry = None;
         let (link, units) = match self.kind {
-            T::Default => (text(fields, "link")?, self.bounded(fields, "quantity")?),
-            T::Package => (text(fields, "link")?, 1),
+            T::Default => (
+                text(fields, field::LINK)?,
+                self.bounded(fields, field::QUANTITY)?,
+            ),
+            T::Package => (text(fields, field::LINK)?, 1),
             T::CustomCommentsPackage => {
-                let link = text(fields, "link")?;
+                let link = text(fields, field::LINK)?;
                 lines(fields, "comments")?;
                 (link, 1)
             }
             T::Seo => {
-                let link = text(fields, "link")?;
-                let q = self.bounded(fields, "quantity")?;
+                let link = text(fields, field::LINK)?;
+                let q = self.bounded(fields, field::QUANTITY)?;
                 lines(fields, "keywords")?;
                 (link, q)
             }
             T::CustomComments => (
-                text(fields, "link")?,
+                text(fields, field::LINK)?,
                 self.bounded_lines(fields, "comments")?,
             ),
             T::MentionsCustomList => (
-                text(fields, "link")?,
+                text(fields, field::LINK)?,
                 self.bounded_lines(fields, "usernames")?,
             ),
             T::Mentions | T::MentionsWithHashtags => {
-                let link = text(fields, "link")?;
-                let q = self.bounded(fields, "quantity")?;
+                let link = text(fields, field::LINK)?;
+                let q = self.bounded(fields, field::QUANTITY)?;
                 lines(fields, "usernames")?;
                 if self.kind == T::MentionsWithHashtags {
                     lines(fields, "hashtags")?;
@@ -200,8 +203,8 @@ impl Service {
             | T::MentionsMediaLikers
             | T::CommentLikes
             | T::InvitesFromGroups => {
-                let link = text(fields, "link")?;
-                let q = self.bounded(fields, "quantity")?;
+                let link = text(fields, field::LINK)?;
+                let q = self.bounded(fields, field::QUANTITY)?;
                 let extra = match self.kind {
                     T::MentionsHashtag => "hashtag",
                     T::MentionsMediaLikers => "media",
@@ -212,8 +215,8 @@ impl Service {
                 (link, q)
             }
             T::Poll => {
-                let link = text(fields, "link")?;
-                let q = self.bounded(fields, "quantity")?;
+                let link = text(fields, field::LINK)?;
+                let q = self.bounded(fields, field::QUANTITY)?;
                 positive(fields.get("answer_number").unwrap_or(""))
                     .ok_or(ApiError::IncorrectField("answer_number"))?;
                 (link, q)
@@ -245,8 +248,8 @@ impl Service {
                 (username, units)
             }
             T::WebTraffic => {
-                let link = text(fields, "link")?;
-                let q = self.bounded(fields, "quantity")?;
+                let link = text(fields, field::LINK)?;
+                let q = self.bounded(fields, field::QUANTITY)?;
                 text(fields, "country")?;
                 match positive(fields.get("device").unwrap_or("")) {
                     Some(1..=5) => {}
@@ -269,7 +272,7 @@ impl Service {
         let units = match runs {
             Some(r) => units
                 .checked_mul(u64::from(r))
-                .ok_or(ApiError::IncorrectField("runs"))?,
+                .ok_or(ApiError::IncorrectField(field::RUNS))?,
             None => units,
         };
         Ok(NewOrder {
@@ -285,10 +288,10 @@ impl Service {
     /// empty, 0 or not a number means "no drip-feed" (CONTRACT §1: a Node SDK
     /// sends `runs=undefined` on every order).
     fn runs(&self, fields: &Fields) -> Result<Option<u32>, ApiError> {
-        let raw = fields.get("runs").map(str::trim).unwrap_or("");
+        let raw = fields.get(field::RUNS).map(str::trim).unwrap_or("");
         if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) && raw.parse::<u64>().is_err()
         {
-            return Err(ApiError::IncorrectField("runs"));
+            return Err(ApiError::IncorrectField(field::RUNS));
         }
         let Some(runs) = positive(raw) else {
             return Ok(None);
@@ -297,10 +300,10 @@ impl Service {
             return Err(ApiError::DripfeedNotSupported);
         }
         if runs > MAX_RUNS {
-            return Err(ApiError::IncorrectField("runs"));
+            return Err(ApiError::IncorrectField(field::RUNS));
         }
-        if fields.get("interval").and_then(positive).is_none() {
-            return Err(ApiError::IncorrectField("interval"));
+        if fields.get(field::INTERVAL).and_then(positive).is_none() {
+            return Err(ApiError::IncorrectField(field::INTERVAL));
         }
         Ok(Some(runs as u32))
     }

@@ -1,8 +1,8 @@
 //! The state every connection shares, and the answer to one API request:
 //! the profiles in force, a fault in place of the panel's answer, or the
 //! panel's reply shaped by the profiles; each request recorded in the
-//! journal, behind a lock of its own. No I/O here: [`crate::server`] reads
-//! and writes the sockets.
+//! journal under the same lock, so its order is the order requests were
+//! answered in. No I/O here: [`crate::server`] reads and writes the sockets.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -11,21 +11,24 @@ use hyper::{Method, Uri};
 use smm_contract::Action;
 
 use crate::deviations::Deviations;
+use crate::error::ApiError;
 use crate::journal::{Body, Journal};
 use crate::profile::Profiles;
 use crate::reply::Answer;
-use crate::request::Fields;
+use crate::request::{BodyKind, Fields};
 use crate::router::ApiRequest;
 use crate::state::Panel;
 
-/// The panel and its deviations, behind one lock: an API request takes it
-/// once.
+/// The panel, its deviations and its journal, behind one lock: an API
+/// request takes it once.
 #[derive(Debug)]
 pub struct State {
     /// The panel.
     pub panel: Panel,
     /// The deviation profiles on.
     pub deviations: Deviations,
+    /// The request journal.
+    pub journal: Journal,
 }
 
 impl State {
@@ -45,21 +48,24 @@ impl State {
         (action, answer)
     }
 
-    /// Back to the start: the fixture's state, no run-time override (the
-    /// panel-wide profiles stay).
+    /// Back to the start: the fixture's state, an empty journal, no
+    /// run-time override (the panel-wide profiles stay).
     pub fn reset(&mut self) {
         self.panel.reset();
         self.deviations.reset();
+        self.journal.clear();
     }
 }
+
+/// An API request as the server read it: its fields, and its body as the
+/// journal keeps it; or why it could not be read.
+pub type Read = Result<(Fields, BodyKind, Bytes), ApiError>;
 
 /// The state every connection shares.
 #[derive(Debug)]
 pub struct Shared {
-    /// The panel and deviations.
+    /// The panel, deviations and journal.
     pub state: Mutex<State>,
-    /// The request journal.
-    pub journal: Mutex<Journal>,
     /// Whether `/__mock/` answers.
     pub admin: bool,
     /// The profiles that change paths (`api-v1-path`, `api-php-path`,
@@ -77,23 +83,34 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Locks the journal.
-    pub fn journal(&self) -> MutexGuard<'_, Journal> {
-        self.journal.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Records a request and its answer in the journal (`body`: `None` when
-    /// the request could not be read).
-    pub fn record(&self, method: &Method, uri: &Uri, body: Option<Body<'_>>, response: Bytes) {
-        let evicted = self.journal().record(method, uri, body, response);
-        // The entry that fell out is freed here, after the lock.
+    /// Answers one API request (or the error that it could not be read)
+    /// and records it in the journal; also says which action it was, when it
+    /// was a known one. The lock is taken once; a journal entry that falls
+    /// out is freed after it is let go.
+    pub fn answer(&self, method: &Method, uri: &Uri, read: Read) -> (Option<Action>, Answer) {
+        let mut state = self.lock();
+        let (action, answer, body) = match read {
+            Ok((fields, kind, bytes)) => {
+                let (action, answer) = state.answer(fields);
+                (action, answer, Some((kind, bytes)))
+            }
+            Err(e) => {
+                let body = crate::reply::to_json(&crate::reply::ErrorBody::from(&e));
+                (None, Answer::json(body, Some(e.to_string())), None)
+            }
+        };
+        let body = body
+            .as_ref()
+            .map(|(kind, bytes)| Body { kind: *kind, bytes });
+        let evicted = state.journal.record(method, uri, body, answer.body.clone());
+        drop(state);
         drop(evicted);
+        (action, answer)
     }
 
     /// Back to the start: the fixture's state, an empty journal, no run-time
     /// override (the panel-wide profiles stay).
     pub fn reset(&self) {
         self.lock().reset();
-        self.journal().clear();
     }
 }

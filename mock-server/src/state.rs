@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
-use smm_contract::BULK_LIMIT;
+use smm_contract::{field, BULK_LIMIT};
 
 use crate::clock::ClockMode;
 use crate::error::ApiError;
@@ -487,7 +487,7 @@ impl Panel {
 
     fn add(&mut self, account: u32, fields: &Fields, rules: Rules) -> Result<u64, ApiError> {
         let service = fields
-            .get("service")
+            .get(field::SERVICE)
             .and_then(parse_id)
             .and_then(|id| self.fixture.service_index(id))
             .ok_or(ApiError::IncorrectService)?;
@@ -524,7 +524,7 @@ impl Panel {
             .fixture
             .precision
             .price(svc.rate * factor, new.units, per)
-            .ok_or(ApiError::IncorrectField("quantity"))?;
+            .ok_or(ApiError::IncorrectField(field::QUANTITY))?;
         let balance = &mut self.balances[account as usize];
         if *balance < charge {
             return Err(ApiError::NotEnoughFunds);

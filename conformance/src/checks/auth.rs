@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use smm_contract::Action;
+use smm_contract::{field, Action};
 
 use super::{expect_error, Ctx, Findings, UNKNOWN_ID};
 use crate::outcome::Verdict;
@@ -25,16 +25,19 @@ fn probes(ctx: &Ctx) -> Vec<(Action, Vec<(String, String)>)> {
         (
             Action::Add,
             vec![
-                ("service".into(), service),
-                ("link".into(), "https://example.com/conformance".into()),
-                ("quantity".into(), "1000".into()),
+                (field::SERVICE.into(), service),
+                (field::LINK.into(), "https://example.com/conformance".into()),
+                (field::QUANTITY.into(), "1000".into()),
             ],
         ),
-        (Action::Status, vec![("order".into(), order.clone())]),
-        (Action::Status, vec![("orders".into(), order.clone())]),
-        (Action::Refill, vec![("order".into(), order.clone())]),
-        (Action::RefillStatus, vec![("refill".into(), "1".into())]),
-        (Action::Cancel, vec![("orders".into(), order)]),
+        (Action::Status, vec![(field::ORDER.into(), order.clone())]),
+        (Action::Status, vec![(field::ORDERS.into(), order.clone())]),
+        (Action::Refill, vec![(field::ORDER.into(), order.clone())]),
+        (
+            Action::RefillStatus,
+            vec![(field::REFILL.into(), "1".into())],
+        ),
+        (Action::Cancel, vec![(field::ORDERS.into(), order)]),
     ]
 }
 
@@ -43,9 +46,9 @@ async fn with_key(ctx: Arc<Ctx>, key: Option<&str>, label: &str) -> Verdict {
     for (action, fields) in probes(&ctx) {
         let mut all = Vec::new();
         if let Some(key) = key {
-            all.push(("key".to_owned(), key.to_owned()));
+            all.push((field::KEY.to_owned(), key.to_owned()));
         }
-        all.push(("action".to_owned(), action.as_str().to_owned()));
+        all.push((field::ACTION.to_owned(), action.as_str().to_owned()));
         all.extend(fields);
         let exchange = ctx.client.post(all).await;
         expect_error(&ctx, &mut f, &exchange, &format!("{action} with {label}"));
@@ -88,10 +91,10 @@ pub async fn missing_action(ctx: Arc<Ctx>) -> Verdict {
     let mut f = Findings::default();
     let key = ctx.client.target().key.clone();
     for fields in [
-        vec![("key".to_owned(), key.clone())],
+        vec![(field::KEY.to_owned(), key.clone())],
         vec![
-            ("key".to_owned(), key),
-            ("action".to_owned(), String::new()),
+            (field::KEY.to_owned(), key),
+            (field::ACTION.to_owned(), String::new()),
         ],
     ] {
         let exchange = ctx.client.post(fields).await;
@@ -110,9 +113,9 @@ pub async fn unknown_service(ctx: Arc<Ctx>) -> Verdict {
             .call(
                 Action::Add,
                 &[
-                    ("service", service),
-                    ("link", "https://example.com/conformance"),
-                    ("quantity", "1000"),
+                    (field::SERVICE, service),
+                    (field::LINK, "https://example.com/conformance"),
+                    (field::QUANTITY, "1000"),
                 ],
             )
             .await;
@@ -137,7 +140,10 @@ pub async fn unknown_order(ctx: Arc<Ctx>) -> Verdict {
         "99999999999999999999999",
         "1.5",
     ] {
-        let exchange = ctx.client.call(Action::Status, &[("order", order)]).await;
+        let exchange = ctx
+            .client
+            .call(Action::Status, &[(field::ORDER, order)])
+            .await;
         expect_error(
             &ctx,
             &mut f,

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde_json::Value;
-use smm_contract::{Action, BULK_LIMIT};
+use smm_contract::{field, Action, BULK_LIMIT};
 
 use super::{judge, Ctx, Findings, UNKNOWN_ID};
 use crate::client::Exchange;
@@ -69,7 +69,10 @@ fn bulk_status_answer(
 }
 
 async fn status_with(ctx: &Ctx, f: &mut Findings, raw: &str, known: &[u64]) {
-    let exchange = ctx.client.call(Action::Status, &[("orders", raw)]).await;
+    let exchange = ctx
+        .client
+        .call(Action::Status, &[(field::ORDERS, raw)])
+        .await;
     let expected: BTreeSet<String> = raw
         .split(',')
         .map(str::trim)
@@ -317,7 +320,7 @@ pub async fn refill_flow(ctx: Arc<Ctx>) -> Verdict {
     for order in &ctx.known_orders {
         let exchange = ctx
             .client
-            .call(Action::Refill, &[("order", &order.to_string())])
+            .call(Action::Refill, &[(field::ORDER, &order.to_string())])
             .await;
         let refused = exchange.json().is_some_and(schema::is_error);
         if refused {
@@ -337,14 +340,14 @@ pub async fn refill_flow(ctx: Arc<Ctx>) -> Verdict {
     };
     let single = ctx
         .client
-        .call(Action::RefillStatus, &[("refill", &refill)])
+        .call(Action::RefillStatus, &[(field::REFILL, &refill)])
         .await;
     judge(&ctx, &mut f, &single, Kind::RefillStatus);
     let bulk = ctx
         .client
         .call(
             Action::RefillStatus,
-            &[("refills", &format!("{refill},{UNKNOWN_ID}"))],
+            &[(field::REFILLS, &format!("{refill},{UNKNOWN_ID}"))],
         )
         .await;
     if let Some(Value::Array(items)) = judge(&ctx, &mut f, &bulk, Kind::RefillStatusBulk) {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use smm_contract::{Action, OrderStatus};
+use smm_contract::{field, Action, OrderStatus};
 
 use super::{judge, price, Ctx, Findings};
 use crate::outcome::Verdict;
@@ -37,9 +37,9 @@ pub async fn transitions(ctx: Arc<Ctx>) -> Verdict {
                     .call(
                         Action::Add,
                         &[
-                            ("service", &service.id.to_string()),
-                            ("link", "https://example.com/smm-conformance/lifecycle"),
-                            ("quantity", &service.min.to_string()),
+                            (field::SERVICE, &service.id.to_string()),
+                            (field::LINK, "https://example.com/smm-conformance/lifecycle"),
+                            (field::QUANTITY, &service.min.to_string()),
                         ],
                     )
                     .await;
@@ -72,7 +72,7 @@ pub async fn transitions(ctx: Arc<Ctx>) -> Verdict {
         for (i, order) in orders.iter().enumerate() {
             let exchange = ctx
                 .client
-                .call(Action::Status, &[("order", &order.to_string())])
+                .call(Action::Status, &[(field::ORDER, &order.to_string())])
                 .await;
             let Some(value) = judge(&ctx, &mut f, &exchange, Kind::Status) else {
                 continue;

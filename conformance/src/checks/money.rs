@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde_json::Value;
-use smm_contract::{Action, OrderStatus, ServiceType};
+use smm_contract::{field, Action, OrderStatus, ServiceType};
 
 use super::{expect_error, judge, money_matches, price, Ctx, Findings, Service};
 use crate::outcome::Verdict;
@@ -26,9 +26,9 @@ fn rejected_requests(
         (
             Action::Add.as_str().to_owned(),
             vec![
-                ("service", ctx.unknown_service().to_string()),
-                ("link", LINK.to_owned()),
-                ("quantity", "1000".to_owned()),
+                (field::SERVICE, ctx.unknown_service().to_string()),
+                (field::LINK, LINK.to_owned()),
+                (field::QUANTITY, "1000".to_owned()),
             ],
         ),
         ("smm-conformance-no-such-action".to_owned(), vec![]),
@@ -36,36 +36,36 @@ fn rejected_requests(
     if let Some(s) = service {
         let id = s.id.to_string();
         let add = |extra: Vec<(&'static str, String)>| {
-            let mut fields = vec![("service", id.clone())];
+            let mut fields = vec![(field::SERVICE, id.clone())];
             fields.extend(extra);
             (Action::Add.as_str().to_owned(), fields)
         };
-        list.push(add(vec![("quantity", s.min.to_string())]));
-        list.push(add(vec![("link", LINK.to_owned())]));
+        list.push(add(vec![(field::QUANTITY, s.min.to_string())]));
+        list.push(add(vec![(field::LINK, LINK.to_owned())]));
         list.push(add(vec![
-            ("link", LINK.to_owned()),
-            ("quantity", "abc".to_owned()),
+            (field::LINK, LINK.to_owned()),
+            (field::QUANTITY, "abc".to_owned()),
         ]));
         if s.min > 1 {
             list.push(add(vec![
-                ("link", LINK.to_owned()),
-                ("quantity", (s.min - 1).to_string()),
+                (field::LINK, LINK.to_owned()),
+                (field::QUANTITY, (s.min - 1).to_string()),
             ]));
         }
         list.push(add(vec![
-            ("link", LINK.to_owned()),
-            ("quantity", s.max.saturating_add(1).to_string()),
+            (field::LINK, LINK.to_owned()),
+            (field::QUANTITY, s.max.saturating_add(1).to_string()),
         ]));
         list.push(add(vec![
-            ("link", LINK.to_owned()),
-            ("quantity", "-1".to_owned()),
+            (field::LINK, LINK.to_owned()),
+            (field::QUANTITY, "-1".to_owned()),
         ]));
         if s.flags_known && !s.dripfeed {
             list.push(add(vec![
-                ("link", LINK.to_owned()),
-                ("quantity", s.min.to_string()),
-                ("runs", "2".to_owned()),
-                ("interval", "5".to_owned()),
+                (field::LINK, LINK.to_owned()),
+                (field::QUANTITY, s.min.to_string()),
+                (field::RUNS, "2".to_owned()),
+                (field::INTERVAL, "5".to_owned()),
             ]));
         }
     }
@@ -163,7 +163,7 @@ async fn other_types(ctx: &Ctx, f: &mut Findings) {
             continue;
         }
         let id = service.id.to_string();
-        let exchange = ctx.client.call(Action::Add, &[("service", &id)]).await;
+        let exchange = ctx.client.call(Action::Add, &[(field::SERVICE, &id)]).await;
         expect_error(
             ctx,
             f,
@@ -187,16 +187,20 @@ pub async fn validation(ctx: Arc<Ctx>) -> Verdict {
 /// the charge is at least 100 units in the last decimal the panel shows
 /// (`places`): then one unit of rounding is 1%, and a wrong price shows.
 fn telling_quantity(service: &Service, places: u32) -> u64 {
-    if service.rate.is_zero() {
+    let target = Decimal::new(100, places.min(20))
+        .checked_mul(Decimal::from(1000))
+        .and_then(|gross| gross.checked_div(service.rate));
+    let Some(target) = target else {
+        // A rate of 0, or so small that the quantity overflows: the minimum.
         return service.min;
-    }
-    let target = Decimal::new(100, places.min(20)) * Decimal::from(1000) / service.rate;
+    };
     let quantity = target
         .ceil()
         .to_string()
         .parse::<u64>()
         .unwrap_or(service.max);
-    quantity.clamp(service.min, service.max)
+    // A catalogue may say min > max (services.min-max reports it).
+    quantity.min(service.max).max(service.min)
 }
 
 /// An order placed by a money check.
@@ -231,7 +235,11 @@ async fn place(ctx: &Ctx, f: &mut Findings, service: &Service) -> Result<Placed,
         .client
         .call(
             Action::Add,
-            &[("service", &id), ("link", LINK), ("quantity", &q)],
+            &[
+                (field::SERVICE, &id),
+                (field::LINK, LINK),
+                (field::QUANTITY, &q),
+            ],
         )
         .await;
     let Some(value) = judge(ctx, f, &exchange, Kind::Add) else {
@@ -255,7 +263,7 @@ async fn status_of(
 ) -> Option<(Value, crate::client::Exchange)> {
     let exchange = ctx
         .client
-        .call(Action::Status, &[("order", &order.to_string())])
+        .call(Action::Status, &[(field::ORDER, &order.to_string())])
         .await;
     let value = judge(ctx, f, &exchange, Kind::Status)?;
     Some((value, exchange))
@@ -333,7 +341,7 @@ pub async fn refund_canceled(ctx: Arc<Ctx>) -> Verdict {
     };
     let exchange = ctx
         .client
-        .call(Action::Cancel, &[("orders", &order.to_string())])
+        .call(Action::Cancel, &[(field::ORDERS, &order.to_string())])
         .await;
     let Some(Value::Array(items)) = judge(&ctx, &mut f, &exchange, Kind::Cancel) else {
         return f.verdict(ctx.mode, "");
@@ -489,8 +497,8 @@ pub async fn cross_key(ctx: Arc<Ctx>) -> Verdict {
         let exchange = ctx
             .client
             .post(vec![
-                ("key".into(), second.clone()),
-                ("action".into(), action.as_str().into()),
+                (field::KEY.into(), second.clone()),
+                (field::ACTION.into(), action.as_str().into()),
                 (field.into(), id.clone()),
             ])
             .await;
@@ -504,9 +512,9 @@ pub async fn cross_key(ctx: Arc<Ctx>) -> Verdict {
     let exchange = ctx
         .client
         .post(vec![
-            ("key".into(), second.clone()),
-            ("action".into(), Action::Status.as_str().into()),
-            ("orders".into(), id.clone()),
+            (field::KEY.into(), second.clone()),
+            (field::ACTION.into(), Action::Status.as_str().into()),
+            (field::ORDERS.into(), id.clone()),
         ])
         .await;
     if let Some(value) = judge(&ctx, &mut f, &exchange, Kind::StatusBulk) {
@@ -520,4 +528,40 @@ pub async fn cross_key(ctx: Arc<Ctx>) -> Verdict {
         }
     }
     f.verdict(ctx.mode, format!("a second key cannot see order {id}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(rate: &str, min: u64, max: u64) -> Service {
+        Service {
+            id: 1,
+            kind: "Default".into(),
+            rate: rate.parse().unwrap(),
+            min,
+            max,
+            dripfeed: false,
+            refill: false,
+            cancel: false,
+            flags_known: true,
+        }
+    }
+
+    #[test]
+    fn a_telling_quantity_is_found_whatever_the_catalogue_says() {
+        // 100 units of the 5th decimal at 0.9 per 1000: 1.12 → 2 units.
+        assert_eq!(telling_quantity(&service("0.9", 1, 10_000), 5), 2);
+        assert_eq!(telling_quantity(&service("0.9", 50, 10_000), 5), 50);
+        assert_eq!(telling_quantity(&service("0", 10, 100), 5), 10);
+        // min > max and a rate too small to divide by: no panic.
+        assert_eq!(telling_quantity(&service("0.9", 100, 10), 5), 100);
+        let tiny = service("0.0000000000000000000000000001", 1, 9);
+        assert_eq!(telling_quantity(&tiny, 0), 1, "overflows: the minimum");
+        assert_eq!(
+            telling_quantity(&tiny, 20),
+            9,
+            "past the maximum: the maximum"
+        );
+    }
 }

@@ -15,10 +15,10 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value;
-use smm_contract::{Action, BULK_LIMIT};
+use smm_contract::{field, Action, BULK_LIMIT};
 
 use super::{Ctx, UNKNOWN_ID};
-use crate::client::{Client, Exchange, Method, TransportError};
+use crate::client::{Exchange, Method, TransportError};
 use crate::outcome::{Evidence, Outcome, Verdict};
 use crate::schema::{self, Kind};
 
@@ -46,19 +46,19 @@ impl Probe {
     fn fields(&self, key: &str) -> Vec<(String, String)> {
         let with_key = |action: &str| {
             vec![
-                ("key".to_owned(), key.to_owned()),
-                ("action".to_owned(), action.to_owned()),
+                (field::KEY.to_owned(), key.to_owned()),
+                (field::ACTION.to_owned(), action.to_owned()),
             ]
         };
         match self {
             Probe::Single(order) => {
                 let mut f = with_key(Action::Status.as_str());
-                f.push(("order".into(), order.clone()));
+                f.push((field::ORDER.into(), order.clone()));
                 f
             }
             Probe::Bulk(items) => {
                 let mut f = with_key(Action::Status.as_str());
-                f.push(("orders".into(), items.join(",")));
+                f.push((field::ORDERS.into(), items.join(",")));
                 f
             }
             Probe::BadKey {
@@ -68,9 +68,9 @@ impl Probe {
             } => {
                 let mut f = Vec::new();
                 if let Some(key) = key {
-                    f.push(("key".to_owned(), key.clone()));
+                    f.push((field::KEY.to_owned(), key.clone()));
                 }
-                f.push(("action".to_owned(), action.clone()));
+                f.push((field::ACTION.to_owned(), action.clone()));
                 f.extend(
                     fields
                         .iter()
@@ -272,45 +272,66 @@ const BATCH: u32 = 128;
 /// The longest a failure is shrunk, in requests.
 const MAX_SHRINK: u32 = 256;
 
-/// Sends the cases in windows of `width` (the requests of a window at
+/// Sends the cases in windows of `--concurrency` (the requests of a window at
 /// once), judges each answer, and stops after the first window with a
 /// failure: the index of the first failing case and why. How many requests
 /// go out depends only on the verdicts, never on timing, so a run is the same
 /// request for request (with a width of 1, nothing is sent past the failure).
+/// No window starts past the run's deadline.
 async fn first_failure(
-    client: &Client,
+    ctx: &Ctx,
     key: &str,
     known: &Arc<BTreeSet<String>>,
     probes: Vec<Probe>,
-    width: usize,
-) -> Option<(usize, Mismatch)> {
+) -> Window {
     let probes = Arc::new(probes);
-    let width = width.max(1);
+    let width = ctx.concurrency.max(1);
     for start in (0..probes.len()).step_by(width) {
+        if ctx.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return Window::Late;
+        }
         let mut window = tokio::task::JoinSet::new();
+        let mut cases = std::collections::HashMap::new();
         for i in start..(start + width).min(probes.len()) {
             let (client, key, known, probes) = (
-                client.clone(),
+                ctx.client.clone(),
                 key.to_owned(),
                 Arc::clone(known),
                 Arc::clone(&probes),
             );
-            window.spawn(async move {
+            let task = window.spawn(async move {
                 let exchange = client.send(Method::Form, probes[i].fields(&key)).await;
-                (i, judge_probe(&probes[i], &known, &exchange))
+                judge_probe(&probes[i], &known, &exchange)
             });
+            cases.insert(task.id(), i);
         }
         let mut failures = Vec::new();
-        while let Some(joined) = window.join_next().await {
-            if let Ok((i, Err(why))) = joined {
-                failures.push((i, why));
+        while let Some(joined) = window.join_next_with_id().await {
+            match joined {
+                Ok((_, Ok(()))) => {}
+                Ok((id, Err(why))) => failures.push((cases[&id], why)),
+                // A case that panicked is a case that failed.
+                Err(e) => failures.push((
+                    cases[&e.id()],
+                    Mismatch::Answer(format!("the case stopped: {e}")),
+                )),
             }
         }
-        if let Some(first) = failures.into_iter().min_by_key(|(i, _)| *i) {
-            return Some(first);
+        if let Some((i, why)) = failures.into_iter().min_by_key(|(i, _)| *i) {
+            return Window::Failed(i, why);
         }
     }
-    None
+    Window::Passed
+}
+
+/// What a batch of cases gave.
+enum Window {
+    /// Every case in its class.
+    Passed,
+    /// The first case out of its class (by index), and why.
+    Failed(usize, Mismatch),
+    /// The run's deadline passed before every case was sent.
+    Late,
 }
 
 /// How a property ended.
@@ -360,13 +381,11 @@ fn explore(ctx: &Ctx, handle: &tokio::runtime::Handle, strategy: &BoxedStrategy<
                 Err(why) => return Found::Stopped(format!("no case could be generated: {why}")),
             }
         }
-        let first = handle.block_on(first_failure(
-            &ctx.client,
-            &key,
-            &known,
-            probes,
-            ctx.concurrency,
-        ));
+        let first = match handle.block_on(first_failure(ctx, &key, &known, probes)) {
+            Window::Passed => None,
+            Window::Failed(i, why) => Some((i, why)),
+            Window::Late => return Found::Stopped("the run timeout passed".into()),
+        };
         if let Some((i, mut why)) = first {
             // Shrinking as proptest's runner does: simplify while the case
             // fails, complicate when it passes, at most MAX_SHRINK requests.

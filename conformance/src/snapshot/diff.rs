@@ -91,6 +91,11 @@ fn text(v: &Value) -> String {
     }
 }
 
+/// A field of a service as text, `(none)` when it is missing.
+fn field_text(service: &Map<String, Value>, field: &str) -> String {
+    text(service.get(field).unwrap_or(&Value::Null))
+}
+
 fn number(v: &Value) -> Option<Decimal> {
     match v {
         Value::String(s) => s.parse().ok(),
@@ -129,7 +134,7 @@ pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<C
             push(
                 "services",
                 Severity::Breaking,
-                format!("service {id} removed ({})", text(&was["name"].clone())),
+                format!("service {id} removed ({})", field_text(was, "name")),
             );
             continue;
         };
@@ -140,8 +145,8 @@ pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<C
                     Severity::Compatible,
                     format!(
                         "service {id}: {field} {:?} → {:?}",
-                        text(was.get(field).unwrap_or(&Value::Null)),
-                        text(now.get(field).unwrap_or(&Value::Null))
+                        field_text(was, field),
+                        field_text(now, field)
                     ),
                 );
             }
@@ -152,8 +157,8 @@ pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<C
                 Severity::Breaking,
                 format!(
                     "service {id}: type {} → {}",
-                    text(&was["type"]),
-                    text(&now["type"])
+                    field_text(was, "type"),
+                    field_text(now, "type")
                 ),
             );
         }
@@ -280,7 +285,7 @@ pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<C
             push(
                 "services",
                 Severity::Compatible,
-                format!("service {id} added ({})", text(&now["name"].clone())),
+                format!("service {id} added ({})", field_text(now, "name")),
             );
         }
     }
@@ -395,4 +400,54 @@ pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<C
         );
     }
     changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{BulkLimit, FORMAT, VERSION};
+
+    fn snapshot(services: Vec<Value>) -> Snapshot {
+        Snapshot {
+            format: FORMAT.into(),
+            version: VERSION,
+            target: "t".into(),
+            services,
+            shapes: BTreeMap::new(),
+            statuses: Vec::new(),
+            errors: BTreeMap::new(),
+            bulk_limit: BulkLimit::Error,
+            orders: Vec::new(),
+            content_types: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn services_without_a_name_or_a_type_are_compared_not_a_panic() {
+        let old = snapshot(vec![
+            serde_json::json!({"service": 1}),
+            serde_json::json!({"service": 2, "type": "Default"}),
+        ]);
+        let new = snapshot(vec![
+            serde_json::json!({"service": 2}),
+            serde_json::json!({"service": 3}),
+        ]);
+        let changes = diff(&old, &new, Decimal::MAX);
+        let said: Vec<(Severity, &str)> = changes
+            .iter()
+            .map(|c| (c.severity, c.what.as_str()))
+            .collect();
+        assert!(
+            said.contains(&(Severity::Breaking, "service 1 removed ((none))")),
+            "{said:?}"
+        );
+        assert!(
+            said.contains(&(Severity::Breaking, "service 2: type Default → (none)")),
+            "{said:?}"
+        );
+        assert!(
+            said.contains(&(Severity::Compatible, "service 3 added ((none))")),
+            "{said:?}"
+        );
+    }
 }

@@ -22,7 +22,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use smm_contract::drift::Shape;
-use smm_contract::{Action, BULK_LIMIT};
+use smm_contract::{field, Action, BULK_LIMIT};
 
 use crate::checks::UNKNOWN_ID;
 use crate::client::{Client, Exchange};
@@ -395,6 +395,17 @@ impl Snapshot {
         self.services
             .iter_mut()
             .for_each(|s| redact_value(s, secrets));
+        // A panel may key an answer by what it was sent.
+        self.shapes = std::mem::take(&mut self.shapes)
+            .into_iter()
+            .map(|(shape, fields)| {
+                let fields = fields
+                    .into_iter()
+                    .map(|(field, types)| (crate::report::redact(&field, secrets), types))
+                    .collect();
+                (crate::report::redact(&shape, secrets), fields)
+            })
+            .collect();
         self.statuses.iter_mut().for_each(mask);
         self.content_types.iter_mut().for_each(mask);
         self.errors = std::mem::take(&mut self.errors)
@@ -546,7 +557,7 @@ pub async fn take(client: &Client, target: &str, orders: &[u64]) -> Result<Snaps
     for order in orders {
         let status = json(
             &client
-                .call(Action::Status, &[("order", &order.to_string())])
+                .call(Action::Status, &[(field::ORDER, &order.to_string())])
                 .await,
         );
         if let Some(s) = status.get("status").and_then(Value::as_str) {
@@ -603,12 +614,15 @@ pub async fn take(client: &Client, target: &str, orders: &[u64]) -> Result<Snaps
     };
     let bad_key = client
         .post(vec![
-            ("key".into(), "smm-conformance-wrong-key-0000".into()),
-            ("action".into(), Action::Balance.as_str().into()),
+            (field::KEY.into(), "smm-conformance-wrong-key-0000".into()),
+            (field::ACTION.into(), Action::Balance.as_str().into()),
         ])
         .await;
     record("balance with a wrong key", &bad_key);
-    record("no action", &client.post(vec![("key".into(), key)]).await);
+    record(
+        "no action",
+        &client.post(vec![(field::KEY.into(), key)]).await,
+    );
     record(
         "unknown action",
         &client
@@ -621,21 +635,23 @@ pub async fn take(client: &Client, target: &str, orders: &[u64]) -> Result<Snaps
         .call(
             Action::Add,
             &[
-                ("service", &service),
-                ("link", "https://example.com/smm-conformance"),
-                ("quantity", "1000"),
+                (field::SERVICE, &service),
+                (field::LINK, "https://example.com/smm-conformance"),
+                (field::QUANTITY, "1000"),
             ],
         )
         .await;
     record("add for an unknown service", &unknown_service);
     record(
         "status of an unknown order",
-        &client.call(Action::Status, &[("order", &unknown)]).await,
+        &client
+            .call(Action::Status, &[(field::ORDER, &unknown)])
+            .await,
     );
     record(
         "refill_status of an unknown refill",
         &client
-            .call(Action::RefillStatus, &[("refill", &unknown)])
+            .call(Action::RefillStatus, &[(field::REFILL, &unknown)])
             .await,
     );
 
@@ -714,6 +730,29 @@ mod tests {
         let back: Types = serde_json::from_str("\"integer|object\"").unwrap();
         assert_eq!(back, types);
         assert!(serde_json::from_str::<Types>("\"int\"").is_err());
+    }
+
+    #[test]
+    fn a_key_a_panel_echoed_is_masked_wherever_it_lands() {
+        let key = "sk_live_0123".to_owned();
+        let snapshot = Snapshot {
+            format: FORMAT.into(),
+            version: VERSION,
+            target: format!("https://x/api/v2?key={key}"),
+            services: vec![serde_json::json!({"service": 1, "name": key.clone()})],
+            shapes: BTreeMap::from([(
+                "balance".to_owned(),
+                BTreeMap::from([(key.clone(), Types::one(JsonType::String))]),
+            )]),
+            statuses: vec![key.clone()],
+            errors: BTreeMap::from([("x".to_owned(), format!("bad key {key}").parse().unwrap())]),
+            bulk_limit: BulkLimit::Error,
+            orders: Vec::new(),
+            content_types: Vec::new(),
+        };
+        let text = snapshot.redacted(std::slice::from_ref(&key)).to_json();
+        assert!(!text.contains(&key), "{text}");
+        assert!(text.contains("***"));
     }
 
     #[test]
