@@ -27,6 +27,7 @@ fn html(status: u16) -> Answer {
         content_type: HTML,
         delivery: Delivery::Now,
         retry_after: None,
+        stale_write: None,
     }
 }
 
@@ -106,13 +107,14 @@ fn http_status(profiles: Profiles, e: &ApiError) -> u16 {
 }
 
 /// Whether the profiles change the JSON of a successful answer: a field in
-/// another form, a status respelled, or a broken bulk shape.
+/// another form, a status respelled or replaced, or a broken bulk shape.
 fn reshapes(profiles: Profiles) -> bool {
     profiles.iter().any(|p| {
         let (orders, refills) = p.status_drifts();
         !p.field_drifts().is_empty()
             || !orders.is_empty()
             || !refills.is_empty()
+            || !p.refill_status_words().is_empty()
             || matches!(
                 p,
                 Profile::StatusLowercase
@@ -220,14 +222,17 @@ fn order_status(profiles: Profiles, status: &str) -> Option<String> {
     })
 }
 
-/// How the profiles spell a refill status.
+/// How the profiles spell a refill status: a drifted spelling, or a word
+/// outside the enum.
 fn refill_status(profiles: Profiles, status: &str) -> Option<String> {
     spell(profiles, status, RefillStatus::parse, |p| {
-        p.status_drifts()
+        let drifts = p
+            .status_drifts()
             .1
             .iter()
-            .map(|d| (d.text(), d.stands_for()))
-            .collect()
+            .map(|d| (d.text(), d.stands_for()));
+        let words = p.refill_status_words().iter().map(|&(s, word)| (word, s));
+        drifts.chain(words).collect()
     })
 }
 

@@ -178,6 +178,19 @@ mod tests {
     }
 
     #[test]
+    fn negative_amounts_keep_their_sign() {
+        let p = Precision::new(5);
+        assert_eq!(p.format(dec("-0.003")), "-0.00300");
+        assert_eq!(p.format(dec("-0.04800")), "-0.04800");
+        assert_eq!(p.format(dec("-12.5")), "-12.50000");
+        assert_eq!(
+            p.format(-Decimal::from(MAX_BALANCE)),
+            "-1000000000000000.00000"
+        );
+        assert_eq!(Precision::new(0).format(dec("-3")), "-3");
+    }
+
+    #[test]
     fn price_is_rate_times_units_per_thousand() {
         let p = Precision::new(5);
         // The reference example: rate 0.420 per 1000, 10000 units.

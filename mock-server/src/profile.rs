@@ -11,7 +11,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use smm_contract::drift::{Form, Shape};
-use smm_contract::{OrderStatusDrift, RefillStatusDrift};
+use smm_contract::{OrderStatusDrift, RefillStatus, RefillStatusDrift};
 
 use crate::rules::{Overflow, Rules};
 
@@ -114,6 +114,22 @@ pub enum Profile {
     MinNotEnforced,
     /// `orders-visible-across-keys`: any key can see and touch every key's orders and refills
     OrdersVisibleAcrossKeys,
+    /// `no-refund-canceled`: a Canceled order keeps its whole charge: its status shows it and nothing returns to the balance
+    NoRefundCanceled,
+    /// `lost-debits`: an `add` reads the balance and writes balance − charge 20 ms later, over any write in between: concurrent orders of one key lose debits
+    LostDebits,
+    /// `refill-not-enforced`: refill is accepted for any order: of a service with `refill: false`, or not Completed or Partial
+    RefillNotEnforced,
+    /// `cancel-not-enforced`: cancel is accepted for orders of services with `cancel: false` (the order is Canceled and refunded)
+    CancelNotEnforced,
+    /// `dripfeed-runs-ignored`: a drip-feed order is charged for one run: rate × quantity / 1000, not × runs
+    DripfeedRunsIgnored,
+    /// `dripfeed-not-enforced`: `runs` accepted on services with `dripfeed: false`, charged rate × quantity × runs / 1000
+    DripfeedNotEnforced,
+    /// `overdraft`: an order the balance does not cover is accepted, and the balance goes negative
+    Overdraft,
+    /// `refill-status-unknown`: a Completed refill reads `Done`, outside the refill status enum
+    RefillStatusUnknown,
     /// `slow`: every answer is delayed by 300 ms (under the runner's timeout)
     Slow,
     /// `rate-limit-429`: one request in 5 answered HTTP 429 with `Retry-After: 1`
@@ -390,6 +406,62 @@ pub const PROFILES: &[Description] = &[
         seen: "a panel that looks orders up by id only",
     },
     Description {
+        profile: Profile::NoRefundCanceled,
+        name: "no-refund-canceled",
+        class: Class::Breaking,
+        simulates: "a Canceled order keeps its whole charge: its status shows it and nothing returns to the balance",
+        seen: "a panel bug class: a cancel stops delivery but never refunds (CONTRACT §3: a Canceled order is charged nothing)",
+    },
+    Description {
+        profile: Profile::LostDebits,
+        name: "lost-debits",
+        class: Class::Breaking,
+        simulates: "an `add` reads the balance and writes balance − charge 20 ms later, over any write in between: concurrent orders of one key lose debits",
+        seen: "a panel bug class: the balance read, computed and written back without a lock",
+    },
+    Description {
+        profile: Profile::RefillNotEnforced,
+        name: "refill-not-enforced",
+        class: Class::Breaking,
+        simulates: "refill is accepted for any order: of a service with `refill: false`, or not Completed or Partial",
+        seen: "a panel that checks refill eligibility in its web pages only",
+    },
+    Description {
+        profile: Profile::CancelNotEnforced,
+        name: "cancel-not-enforced",
+        class: Class::Breaking,
+        simulates: "cancel is accepted for orders of services with `cancel: false` (the order is Canceled and refunded)",
+        seen: "a panel that checks the cancel flag in its web pages only",
+    },
+    Description {
+        profile: Profile::DripfeedRunsIgnored,
+        name: "dripfeed-runs-ignored",
+        class: Class::Breaking,
+        simulates: "a drip-feed order is charged for one run: rate × quantity / 1000, not × runs",
+        seen: "a panel bug class: the price computed from `quantity` alone (CONTRACT §2.1: × runs)",
+    },
+    Description {
+        profile: Profile::DripfeedNotEnforced,
+        name: "dripfeed-not-enforced",
+        class: Class::Breaking,
+        simulates: "`runs` accepted on services with `dripfeed: false`, charged rate × quantity × runs / 1000",
+        seen: "a panel that never reads the service's drip-feed flag",
+    },
+    Description {
+        profile: Profile::Overdraft,
+        name: "overdraft",
+        class: Class::Breaking,
+        simulates: "an order the balance does not cover is accepted, and the balance goes negative",
+        seen: "a panel bug class: the funds check skipped, or made after the debit",
+    },
+    Description {
+        profile: Profile::RefillStatusUnknown,
+        name: "refill-status-unknown",
+        class: Class::Breaking,
+        simulates: "a Completed refill reads `Done`, outside the refill status enum",
+        seen: "panels with status words of their own (D5); which refill statuses real panels send is an open question",
+    },
+    Description {
         profile: Profile::Slow,
         name: "slow",
         class: Class::Fault,
@@ -404,6 +476,23 @@ pub const PROFILES: &[Description] = &[
         seen: "per-key rate limits of 60-120 requests a minute (D14)",
     },
 ];
+
+// `Profiles` is a u64 with a bit per profile, the bit of its place in the
+// table: checked here, at compile time.
+const _: () = {
+    assert!(
+        PROFILES.len() <= u64::BITS as usize,
+        "a Profiles bitset holds 64 profiles at most"
+    );
+    let mut i = 0;
+    while i < PROFILES.len() {
+        assert!(
+            PROFILES[i].profile as usize == i,
+            "PROFILES lists the profiles in the order of the enum"
+        );
+        i += 1;
+    }
+};
 
 impl Profile {
     /// The description of this profile.
@@ -457,6 +546,17 @@ impl Profile {
             Self::MissingServiceFlags => &[(Shape::Service, Missing)],
             Self::SuccessEnvelope => &[(Shape::Add, Extra), (Shape::Balance, Extra)],
             Self::RefillInt => &[(Shape::Refill, Integer)],
+            _ => &[],
+        }
+    }
+
+    /// The words outside the refill status enum (CONTRACT §3) this profile
+    /// writes in place of the statuses they replace, as `(status, word)`.
+    /// Unlike [`Profile::status_drifts`], no tolerant reading takes them for
+    /// any status.
+    pub fn refill_status_words(self) -> &'static [(RefillStatus, &'static str)] {
+        match self {
+            Self::RefillStatusUnknown => &[(RefillStatus::Completed, "Done")],
             _ => &[],
         }
     }
@@ -521,6 +621,13 @@ impl Profiles {
             free_refusals: !self.has(Profile::ChargeOnError),
             fair_price: !self.has(Profile::WrongCharge),
             refund_partial: !self.has(Profile::NoRefundPartial),
+            refund_canceled: !self.has(Profile::NoRefundCanceled),
+            atomic_debits: !self.has(Profile::LostDebits),
+            enforce_refill: !self.has(Profile::RefillNotEnforced),
+            enforce_cancel: !self.has(Profile::CancelNotEnforced),
+            charge_all_runs: !self.has(Profile::DripfeedRunsIgnored),
+            enforce_dripfeed: !self.has(Profile::DripfeedNotEnforced),
+            enforce_funds: !self.has(Profile::Overdraft),
             steady_remains: !self.has(Profile::RemainsGrows),
             final_stays_final: !self.has(Profile::IllegalTransition),
             overflow: if self.has(Profile::BulkOverflowTruncated) {
@@ -572,8 +679,33 @@ mod tests {
         for d in PROFILES {
             let one = Profiles::NONE.with(d.profile);
             let semantic = one.rules() != Rules::CONTRACT;
-            let shapes = !d.profile.field_drifts().is_empty();
+            let shapes =
+                !d.profile.field_drifts().is_empty() || !d.profile.refill_status_words().is_empty();
             assert!(!(semantic && shapes), "{}: one kind of change", d.name);
+        }
+    }
+
+    #[test]
+    fn every_profile_has_its_bit_and_the_bitset_has_room() {
+        let all: Profiles = PROFILES.iter().map(|d| d.profile).collect();
+        assert_eq!(all.iter().count(), PROFILES.len());
+        for (i, d) in PROFILES.iter().enumerate() {
+            assert_eq!(d.profile.bit(), 1 << i, "{}", d.name);
+        }
+    }
+
+    #[test]
+    fn refill_status_words_are_no_status_a_tolerant_reader_knows() {
+        use smm_contract::OrderStatus;
+        let words: Vec<&str> = PROFILES
+            .iter()
+            .flat_map(|d| d.profile.refill_status_words())
+            .map(|(_, word)| *word)
+            .collect();
+        assert_eq!(words, ["Done"]);
+        for word in words {
+            assert_eq!(RefillStatus::read_drifted(word), None, "{word}");
+            assert_eq!(OrderStatus::read_drifted(word), None, "{word}");
         }
     }
 

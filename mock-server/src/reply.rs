@@ -15,6 +15,7 @@ use smm_contract::{OrderStatus, RefillStatus};
 use crate::error::ApiError;
 use crate::money::{Digits, Precision};
 use crate::service::Service;
+use crate::state::StaleWrite;
 
 /// What the panel answers to one API request, before it is written.
 #[derive(Debug)]
@@ -134,6 +135,10 @@ pub struct Answer {
     pub delivery: Delivery,
     /// A `Retry-After` header (seconds), with HTTP 429.
     pub retry_after: Option<u32>,
+    /// A balance write the server makes before it answers, after
+    /// [`crate::server::STALE_WRITE_DELAY`] with the lock let go: an `add`
+    /// whose debit is not atomic ([`crate::rules::Rules::atomic_debits`]).
+    pub stale_write: Option<StaleWrite>,
 }
 
 impl Answer {
@@ -149,6 +154,7 @@ impl Answer {
             content_type: Self::JSON,
             delivery: Delivery::Now,
             retry_after: None,
+            stale_write: None,
         }
     }
 
@@ -493,6 +499,25 @@ mod tests {
             (Some("3"), Some("3"))
         );
         assert_eq!(extra["expiry"], "1/2/2027\"");
+    }
+
+    #[test]
+    fn negative_amounts_are_written_with_their_sign() {
+        let balance = BalanceBody {
+            balance: Decimal::new(-3, 3),
+            precision: Precision::new(5),
+            currency: "USD",
+        };
+        let written = String::from_utf8(balance.to_json()).unwrap();
+        assert_eq!(written, r#"{"balance":"-0.00300","currency":"USD"}"#);
+        assert_eq!(serde_json::to_string(&balance.to_map()).unwrap(), written);
+        let status = StatusBody {
+            charge: Decimal::new(-48, 3),
+            ..body(None, None)
+        };
+        let value: serde_json::Value = serde_json::from_slice(&status.to_json()).unwrap();
+        assert_eq!(value["charge"], "-0.04800");
+        assert_eq!(value, Value::Object(status.to_map()));
     }
 
     #[test]

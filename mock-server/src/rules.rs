@@ -32,6 +32,28 @@ pub struct Rules {
     pub fair_price: bool,
     /// A Partial order is refunded what it did not deliver.
     pub refund_partial: bool,
+    /// A Canceled order is refunded its whole charge (off: it keeps it).
+    pub refund_canceled: bool,
+    /// `add` debits the balance under the panel's lock (off: it only reads
+    /// the balance and leaves the write of balance − charge to the caller,
+    /// [`crate::state::Panel::take_stale_write`], which makes it later: a
+    /// read-modify-write without a lock, whose concurrent writes overwrite
+    /// each other).
+    pub atomic_debits: bool,
+    /// A refill is refused unless the service has `refill` and the order is
+    /// Completed or Partial (off: any order the key sees can be refilled).
+    pub enforce_refill: bool,
+    /// A cancel is refused unless the service has `cancel` (off: the flag is
+    /// ignored; a terminal order still cannot be canceled).
+    pub enforce_cancel: bool,
+    /// A drip-feed order is charged for all its runs (off: for one run).
+    pub charge_all_runs: bool,
+    /// `runs` is refused on a service without `dripfeed` (off: accepted and
+    /// charged for every run).
+    pub enforce_dripfeed: bool,
+    /// An order the balance does not cover is refused (off: accepted, the
+    /// balance going negative, down to −[`crate::money::MAX_BALANCE`]).
+    pub enforce_funds: bool,
     /// `remains` never grows (off: it grows while an order is in progress).
     pub steady_remains: bool,
     /// A Completed order stays Completed (off: it is shown In progress again
@@ -50,6 +72,13 @@ impl Rules {
         free_refusals: true,
         fair_price: true,
         refund_partial: true,
+        refund_canceled: true,
+        atomic_debits: true,
+        enforce_refill: true,
+        enforce_cancel: true,
+        charge_all_runs: true,
+        enforce_dripfeed: true,
+        enforce_funds: true,
         steady_remains: true,
         final_stays_final: true,
         overflow: Overflow::Refuse,

@@ -5,7 +5,8 @@
 //! `/api/v2/`: HTTP 200 and JSON unless a deviation profile says otherwise),
 //! the admin API (`/__mock/…`, see [`crate::admin`]) unless it is turned
 //! off, or a JSON 404. No lock is held across an `.await`: the body is read
-//! first, then the state is locked for the answer.
+//! first, then the state is locked for the answer (and locked again for a
+//! balance write the answer left for later, [`STALE_WRITE_DELAY`] on).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -38,6 +39,12 @@ pub const DRAIN: Duration = Duration::from_secs(2);
 /// How long a client may take to send a request's headers, then its body
 /// (the default of [`crate::Config::read_timeout`]).
 pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long after an `add` whose debit is not atomic the server writes the
+/// balance that `add` computed, before it answers (see
+/// [`crate::state::StaleWrite`]): requests of the same key handled
+/// meanwhile have their debits overwritten.
+pub const STALE_WRITE_DELAY: Duration = Duration::from_millis(20);
 
 /// A JSON response.
 pub fn json(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
@@ -194,7 +201,7 @@ async fn route(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     match crate::router::route(req.uri().path(), shared.paths, shared.admin) {
-        Route::Api => api_answer(&shared, req).await,
+        Route::Api => api_answer(shared, req).await,
         Route::Redirect(target) => {
             let mut response = json(StatusCode::MOVED_PERMANENTLY, Bytes::new());
             let target =
@@ -368,7 +375,7 @@ async fn read_fields(
 }
 
 async fn api_answer(
-    shared: &Shared,
+    shared: Arc<Shared>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     let started =
@@ -377,6 +384,15 @@ async fn api_answer(
     let uri = req.uri().clone();
     let read = read_fields(req, shared.read_timeout).await;
     let (action, answer) = shared.answer(&method, &uri, read);
+    if let Some(write) = answer.stale_write {
+        // A task of its own, so that the write is made even if the client
+        // goes away meanwhile; the answer waits for it.
+        let _ = tokio::spawn(async move {
+            tokio::time::sleep(STALE_WRITE_DELAY).await;
+            shared.write_back(write);
+        })
+        .await;
+    }
     if let Some(started) = started {
         let action = action.map_or("-", smm_contract::Action::as_str);
         tracing::info!(

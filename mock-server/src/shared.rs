@@ -2,7 +2,9 @@
 //! the profiles in force, a fault in place of the panel's answer, or the
 //! panel's reply shaped by the profiles; each request recorded in the
 //! journal under the same lock, so its order is the order requests were
-//! answered in. No I/O here: [`crate::server`] reads and writes the sockets.
+//! answered in; and the balance write an `add` may leave for later
+//! ([`crate::state::StaleWrite`]). No I/O here: [`crate::server`] reads and
+//! writes the sockets, and waits before a stale write.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -17,7 +19,7 @@ use crate::profile::Profiles;
 use crate::reply::Answer;
 use crate::request::{BodyKind, Fields};
 use crate::router::ApiRequest;
-use crate::state::Panel;
+use crate::state::{Panel, StaleWrite};
 
 /// The panel, its deviations and its journal, behind one lock: an API
 /// request takes it once.
@@ -42,7 +44,9 @@ impl State {
             Some(fault) => fault,
             None => {
                 let reply = self.panel.handle(&request, active.profiles.rules());
-                crate::deviate::answer(active.profiles, &request, reply)
+                let mut answer = crate::deviate::answer(active.profiles, &request, reply);
+                answer.stale_write = self.panel.take_stale_write();
+                answer
             }
         };
         (action, answer)
@@ -112,5 +116,11 @@ impl Shared {
     /// override (the panel-wide profiles stay).
     pub fn reset(&self) {
         self.lock().reset();
+    }
+
+    /// Makes the balance write an answer left for later (see
+    /// [`crate::reply::Answer::stale_write`]), under the lock.
+    pub fn write_back(&self, write: StaleWrite) {
+        self.lock().panel.write_back(write);
     }
 }

@@ -5,8 +5,10 @@
 //! `start_count` from a hash of the seed and the order id. Every action checks
 //! everything before it changes anything, so a refused request changes
 //! nothing, and the balance is debited and checked under one `&mut self`, so
-//! it never goes negative. The [`Rules`] come with each request: the panel
-//! knows how a rule can be broken, not which deviation profile breaks it.
+//! it never goes negative (unless the rules allow an overdraft, or leave the
+//! debit to the caller: [`StaleWrite`]). The [`Rules`] come with each
+//! request: the panel knows how a rule can be broken, not which deviation
+//! profile breaks it.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -72,6 +74,29 @@ pub struct Refill {
     pub position: u16,
 }
 
+/// The write an `add` leaves to its caller when debits are not atomic
+/// ([`Rules::atomic_debits`]): the account's balance as that `add` read it,
+/// minus the charge. Made later, by [`Panel::write_back`], it overwrites
+/// whatever was written in between, as a panel that reads, computes and
+/// writes the balance without a lock does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaleWrite {
+    /// Index of the account.
+    account: u32,
+    /// The balance to write.
+    balance: Decimal,
+    /// The panel's reset count when it was read: a write from before a reset
+    /// is dropped.
+    epoch: u64,
+}
+
+impl StaleWrite {
+    /// The balance it writes.
+    pub fn balance(&self) -> Decimal {
+        self.balance
+    }
+}
+
 /// Settings of a panel that are not in the fixture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PanelOptions {
@@ -93,6 +118,10 @@ pub struct Panel {
     refills: Vec<Refill>,
     active_orders: BTreeSet<u64>,
     active_refills: BTreeSet<u64>,
+    /// Resets so far (see [`StaleWrite`]).
+    epoch: u64,
+    /// The write the last request left to its caller, if any.
+    stale_write: Option<StaleWrite>,
 }
 
 /// Why an order cannot be forced into a status.
@@ -188,6 +217,8 @@ impl Panel {
             refills: Vec::new(),
             active_orders: BTreeSet::new(),
             active_refills: BTreeSet::new(),
+            epoch: 0,
+            stale_write: None,
         };
         panel.seed_orders();
         panel
@@ -195,7 +226,28 @@ impl Panel {
 
     /// Back to the state the fixture describes.
     pub fn reset(&mut self) {
+        let epoch = self.epoch.wrapping_add(1);
         *self = Panel::new(Arc::clone(&self.fixture), self.options);
+        self.epoch = epoch;
+    }
+
+    /// The write the last request handled left to its caller (an `add`
+    /// whose debit is not atomic), taken: the caller makes it later with
+    /// [`Panel::write_back`].
+    pub fn take_stale_write(&mut self) -> Option<StaleWrite> {
+        self.stale_write.take()
+    }
+
+    /// Makes a write an `add` left to its caller: the account's balance
+    /// becomes what that `add` computed, whatever happened since, unless the
+    /// panel was reset since.
+    pub fn write_back(&mut self, write: StaleWrite) {
+        if write.epoch != self.epoch {
+            return;
+        }
+        if let Some(balance) = self.balances.get_mut(write.account as usize) {
+            *balance = write.balance;
+        }
     }
 
     fn seed_orders(&mut self) {
@@ -311,9 +363,11 @@ impl Panel {
     }
 
     /// What is refunded on an order once it is on `step`: everything when
-    /// Canceled, the undelivered part when Partial, else nothing.
+    /// Canceled, the undelivered part when Partial, else nothing (and
+    /// nothing where the rules keep a refund).
     fn refund_for(&self, order: &Order, step: Step, rules: Rules) -> Decimal {
         match step.status {
+            OrderStatus::Canceled if !rules.refund_canceled => Decimal::ZERO,
             OrderStatus::Canceled => order.charge,
             OrderStatus::Partial if !rules.refund_partial => Decimal::ZERO,
             OrderStatus::Partial => {
@@ -454,6 +508,7 @@ impl Panel {
 
     /// Answers one API request by `rules`.
     pub fn handle<'a>(&'a mut self, request: &'a ApiRequest, rules: Rules) -> Reply<'a> {
+        self.stale_write = None;
         match self.act(request, rules) {
             Ok(reply) => reply,
             Err(e) => Reply::Error(e),
@@ -491,15 +546,17 @@ impl Panel {
             .and_then(parse_id)
             .and_then(|id| self.fixture.service_index(id))
             .ok_or(ApiError::IncorrectService)?;
-        let lowered;
-        let svc = if rules.enforce_min {
-            &self.fixture.services[service]
+        let listed = &self.fixture.services[service];
+        let relaxed;
+        let svc = if rules.enforce_min && rules.enforce_dripfeed {
+            listed
         } else {
-            lowered = Service {
-                min: 1,
-                ..self.fixture.services[service].clone()
+            relaxed = Service {
+                min: if rules.enforce_min { listed.min } else { 1 },
+                dripfeed: listed.dripfeed || !rules.enforce_dripfeed,
+                ..listed.clone()
             };
-            &lowered
+            &relaxed
         };
         let per = price_per(svc.kind);
         let factor = if rules.fair_price {
@@ -520,16 +577,36 @@ impl Panel {
                 return Err(e);
             }
         };
-        let charge = self
-            .fixture
-            .precision
-            .price(svc.rate * factor, new.units, per)
+        // The units charged: all of them, or one run's where the rules
+        // ignore drip-feed runs (`runs` is at least 1 when set).
+        let charged = match new.runs {
+            Some(runs) if !rules.charge_all_runs => new.units / u64::from(runs.max(1)),
+            _ => new.units,
+        };
+        let charge = svc
+            .rate
+            .checked_mul(factor)
+            .and_then(|rate| self.fixture.precision.price(rate, charged, per))
             .ok_or(ApiError::IncorrectField(field::QUANTITY))?;
-        let balance = &mut self.balances[account as usize];
-        if *balance < charge {
+        let balance = self.balances[account as usize];
+        if rules.enforce_funds && balance < charge {
             return Err(ApiError::NotEnoughFunds);
         }
-        *balance -= charge;
+        // An overdraft stops at −MAX_BALANCE, so refunds and sums stay far
+        // inside Decimal's range.
+        let after = balance
+            .checked_sub(charge)
+            .filter(|after| *after >= -Decimal::from(MAX_BALANCE))
+            .ok_or(ApiError::NotEnoughFunds)?;
+        if rules.atomic_debits {
+            self.balances[account as usize] = after;
+        } else {
+            self.stale_write = Some(StaleWrite {
+                account,
+                balance: after,
+                epoch: self.epoch,
+            });
+        }
 
         let lifecycle = self.fixture.lifecycle_for(service, &new.link);
         let id = self.next_order_id();
@@ -648,7 +725,9 @@ impl Panel {
         let order = &self.orders[index];
         let svc = &self.fixture.services[order.service as usize];
         let status = self.step_of(index).status;
-        if !svc.refill || !matches!(status, OrderStatus::Completed | OrderStatus::Partial) {
+        let eligible =
+            svc.refill && matches!(status, OrderStatus::Completed | OrderStatus::Partial);
+        if rules.enforce_refill && !eligible {
             return Err(ApiError::RefillNotEligible);
         }
         let lifecycle = self
@@ -739,7 +818,7 @@ impl Panel {
             .ok_or(ApiError::IncorrectOrder)?;
         let step = self.step_of(index);
         let svc = &self.fixture.services[self.orders[index].service as usize];
-        if !svc.cancel || step.status.is_terminal() {
+        if (rules.enforce_cancel && !svc.cancel) || step.status.is_terminal() {
             return Err(ApiError::CancelNotAllowed);
         }
         self.orders[index].forced = Some(Step {

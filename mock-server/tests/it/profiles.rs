@@ -4,7 +4,7 @@ use serde_json::Value;
 use smm_mock::profile::Profile;
 use smm_mock::{Config, Fixture};
 
-use crate::support::{encode, Mock};
+use crate::support::{encode, error_of, Mock};
 
 async fn mock_with(profile: Profile) -> Mock {
     Mock::with(Config {
@@ -362,4 +362,614 @@ async fn path_profiles_move_or_redirect_the_api() {
             .status,
         200
     );
+}
+
+/// The conforming mock and the mock under `profile`.
+async fn with_and_without(profile: Profile) -> (Mock, Mock) {
+    (Mock::start().await, mock_with(profile).await)
+}
+
+/// An `add` as `key`, its answer unchecked.
+async fn add(mock: &Mock, key: &str, fields: &[(&str, &str)]) -> Value {
+    let mut all = vec![("key", key), ("action", "add")];
+    all.extend_from_slice(fields);
+    post(mock, &all).await.1
+}
+
+/// The balance of `key`, its answer unchecked (a negative balance is no
+/// valid `balance` answer).
+async fn balance_of(mock: &Mock, key: &str) -> Value {
+    post(mock, &[("key", key), ("action", "balance")]).await.1["balance"].clone()
+}
+
+/// Polls order `id` of `test-key` until it is Completed.
+async fn complete(mock: &Mock, id: u64) {
+    for _ in 0..10 {
+        if mock.status(id).await["status"] == "Completed" {
+            return;
+        }
+    }
+    panic!("order {id} never completed");
+}
+
+#[tokio::test]
+async fn no_refund_canceled_keeps_the_charge_of_a_canceled_order() {
+    let (conforming, deviating) = with_and_without(Profile::NoRefundCanceled).await;
+    for (mock, kept) in [(&conforming, false), (&deviating, true)] {
+        // One order canceled by its lifecycle, one by `cancel`: 0.90 each.
+        let by_panel = mock
+            .order(&[
+                ("service", "1"),
+                ("link", "https://x.com/canceled"),
+                ("quantity", "1000"),
+            ])
+            .await;
+        assert_eq!(mock.status(by_panel).await["status"], "Pending");
+        let by_client = mock
+            .order(&[
+                ("service", "1"),
+                ("link", "https://x.com/cancel-me"),
+                ("quantity", "1000"),
+            ])
+            .await;
+        let cancel = mock
+            .call(&[("action", "cancel"), ("orders", &by_client.to_string())])
+            .await;
+        assert_eq!(cancel[0]["cancel"], 1);
+        for id in [by_panel, by_client] {
+            let status = mock.status(id).await;
+            assert_eq!(status["status"], "Canceled");
+            let charge = if kept { "0.90000" } else { "0.00000" };
+            assert_eq!(status["charge"], charge, "order {id}");
+        }
+        let balance = if kept { "998.20000" } else { "1000.00000" };
+        assert_eq!(mock.balance("test-key").await, balance);
+        // A partial order is still refunded its undelivered part.
+        let partial = mock
+            .order(&[
+                ("service", "1"),
+                ("link", "https://x.com/partial"),
+                ("quantity", "1000"),
+            ])
+            .await;
+        let statuses = [mock.status(partial).await, mock.status(partial).await];
+        assert_eq!(statuses[1]["status"], "In progress");
+        assert_eq!(mock.status(partial).await["charge"], "0.54000");
+    }
+}
+
+/// Places `n` orders of 0.90 (service 1, quantity 1000) as `test-key`,
+/// all at once, each on a connection of its own; returns their ids.
+async fn concurrent_orders(mock: &Mock, n: usize) -> Vec<u64> {
+    let url = mock.panel.url();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let url = url.clone();
+        tasks.spawn(async move {
+            let body = encode(&[
+                ("key", "test-key"),
+                ("action", "add"),
+                ("service", "1"),
+                ("link", &format!("https://x.com/race{i}")),
+                ("quantity", "1000"),
+            ]);
+            let answer: Value = crate::support::client()
+                .post(url)
+                .body(body)
+                .send()
+                .await
+                .expect("the mock answers")
+                .bytes()
+                .await
+                .map(|body| serde_json::from_slice(&body).expect("JSON"))
+                .expect("a body");
+            answer["order"].as_u64().expect("an order id")
+        });
+    }
+    let mut ids = tasks.join_all().await;
+    ids.sort_unstable();
+    ids
+}
+
+#[tokio::test]
+async fn lost_debits_lose_concurrent_debits_and_only_those() {
+    let (conforming, deviating) = with_and_without(Profile::LostDebits).await;
+    // Sequential orders are exact under both: 8 × 0.90.
+    for mock in [&conforming, &deviating] {
+        for i in 0..8 {
+            mock.order(&[
+                ("service", "1"),
+                ("link", &format!("https://x.com/one-by-one{i}")),
+                ("quantity", "1000"),
+            ])
+            .await;
+        }
+        assert_eq!(mock.balance("test-key").await, "992.80000");
+    }
+    // 8 at once: exact on the conforming mock, higher under the profile
+    // (every order placed and charged all the same).
+    for (mock, lost) in [(&conforming, false), (&deviating, true)] {
+        let ids = concurrent_orders(mock, 8).await;
+        assert_eq!(ids.len(), 8);
+        ids.windows(2)
+            .for_each(|w| assert_ne!(w[0], w[1], "distinct orders"));
+        for id in &ids {
+            assert_eq!(mock.status(*id).await["charge"], "0.90000");
+        }
+        let balance = mock.balance("test-key").await;
+        if lost {
+            // At least one debit lost, at least one made: 985.60 < b < 992.80.
+            let b: f64 = balance.parse().unwrap();
+            assert!(b > 986.0 && b < 992.0, "{balance}");
+        } else {
+            assert_eq!(balance, "985.60000");
+        }
+    }
+}
+
+#[test]
+fn a_stale_write_overwrites_what_came_between_but_not_a_reset() {
+    use rust_decimal::Decimal;
+    use smm_mock::profile::Profiles;
+    use smm_mock::request::Fields;
+    use smm_mock::router::ApiRequest;
+    use smm_mock::{Panel, PanelOptions};
+
+    let rules = Profiles::NONE.with(Profile::LostDebits).rules();
+    let mut panel = Panel::new(
+        std::sync::Arc::new(Fixture::builtin()),
+        PanelOptions::default(),
+    );
+    let request = ApiRequest::new(
+        Fields::from_pairs([
+            ("key", "test-key"),
+            ("action", "add"),
+            ("service", "1"),
+            ("link", "x"),
+            ("quantity", "1000"),
+        ])
+        .unwrap(),
+    );
+    let balance = |panel: &Panel| panel.balance("test-key").unwrap();
+    let start = balance(&panel);
+    let price = Decimal::new(90, 2);
+    // Two orders read the same balance: each leaves start − price to write.
+    assert!(panel.handle(&request, rules).error().is_none());
+    let first = panel.take_stale_write().expect("a write left for later");
+    assert!(panel.handle(&request, rules).error().is_none());
+    let second = panel.take_stale_write().expect("a write left for later");
+    assert_eq!(panel.orders().len(), 5);
+    assert_eq!(balance(&panel), start, "nothing written yet");
+    assert_eq!(
+        (first.balance(), second.balance()),
+        (start - price, start - price)
+    );
+    panel.write_back(first);
+    panel.write_back(second);
+    assert_eq!(balance(&panel), start - price, "one debit lost");
+    // A request that is no add leaves nothing; a reset drops what was left.
+    let status =
+        ApiRequest::new(Fields::from_pairs([("key", "test-key"), ("action", "balance")]).unwrap());
+    panel.handle(&status, rules);
+    assert_eq!(panel.take_stale_write(), None);
+    assert!(panel.handle(&request, rules).error().is_none());
+    let before_reset = panel.take_stale_write().unwrap();
+    panel.reset();
+    panel.write_back(before_reset);
+    assert_eq!(balance(&panel), start);
+    // Under the contract, the debit is made at once.
+    assert!(panel
+        .handle(&request, smm_mock::Rules::CONTRACT)
+        .error()
+        .is_none());
+    assert_eq!(panel.take_stale_write(), None);
+    assert_eq!(balance(&panel), start - price);
+}
+
+#[tokio::test]
+async fn refill_not_enforced_refills_any_order() {
+    let (conforming, deviating) = with_and_without(Profile::RefillNotEnforced).await;
+    for (mock, accepted) in [(&conforming, false), (&deviating, true)] {
+        // Pending, on a service with refill.
+        let pending = mock
+            .order(&[
+                ("service", "1"),
+                ("link", "https://x.com/r"),
+                ("quantity", "100"),
+            ])
+            .await;
+        // Completed, on a service without refill.
+        let no_refill = mock
+            .order(&[
+                ("service", "2"),
+                ("link", "https://x.com/r"),
+                ("quantity", "100"),
+            ])
+            .await;
+        complete(mock, no_refill).await;
+        for id in [pending, no_refill] {
+            let refill = mock
+                .call(&[("action", "refill"), ("order", &id.to_string())])
+                .await;
+            if accepted {
+                assert!(refill["refill"].is_string(), "order {id}: {refill}");
+            } else {
+                assert_eq!(error_of(&refill), "Order not eligible for refill");
+            }
+        }
+        let bulk = mock
+            .call(&[
+                ("action", "refill"),
+                ("orders", &format!("{pending},{no_refill},1")),
+            ])
+            .await;
+        assert_eq!(bulk[0]["refill"].is_u64(), accepted, "{bulk}");
+        assert_eq!(bulk[1]["refill"].is_u64(), accepted, "{bulk}");
+        assert_eq!(bulk[2]["refill"]["error"], "Incorrect order ID");
+    }
+}
+
+#[tokio::test]
+async fn cancel_not_enforced_cancels_orders_of_services_without_cancel() {
+    let (conforming, deviating) = with_and_without(Profile::CancelNotEnforced).await;
+    for (mock, accepted) in [(&conforming, false), (&deviating, true)] {
+        // Service 2 has no cancel: 0.30 × 1000 / 1000.
+        let id = mock
+            .order(&[
+                ("service", "2"),
+                ("link", "https://x.com/c"),
+                ("quantity", "1000"),
+            ])
+            .await;
+        assert_eq!(mock.balance("test-key").await, "999.70000");
+        let cancel = mock
+            .call(&[("action", "cancel"), ("orders", &id.to_string())])
+            .await;
+        let status = mock.status(id).await;
+        if accepted {
+            assert_eq!(cancel[0]["cancel"], 1);
+            assert_eq!(status["status"], "Canceled");
+            assert_eq!(status["charge"], "0.00000");
+            assert_eq!(mock.balance("test-key").await, "1000.00000");
+        } else {
+            assert_eq!(cancel[0]["cancel"]["error"], "Order cannot be canceled");
+            assert_eq!(status["status"], "Pending");
+            assert_eq!(mock.balance("test-key").await, "999.70000");
+        }
+        // A terminal order cannot be canceled under either: 23501 is
+        // Completed, 23503 (service 2) Canceled.
+        let terminal = mock
+            .call(&[("action", "cancel"), ("orders", "23501,23503")])
+            .await;
+        for item in terminal.as_array().unwrap() {
+            assert_eq!(item["cancel"]["error"], "Order cannot be canceled");
+        }
+    }
+}
+
+/// A drip-feed order of `service`: 100 per run, 5 runs.
+const DRIP: [(&str, &str); 4] = [
+    ("link", "https://x.com/drip"),
+    ("quantity", "100"),
+    ("runs", "5"),
+    ("interval", "10"),
+];
+
+#[tokio::test]
+async fn dripfeed_runs_ignored_charges_one_run() {
+    let (conforming, deviating) = with_and_without(Profile::DripfeedRunsIgnored).await;
+    // Service 1: 0.90 per 1000; 500 units in all.
+    for (mock, charge, balance, then) in [
+        (&conforming, "0.45000", "999.55000", "998.65000"),
+        (&deviating, "0.09000", "999.91000", "999.01000"),
+    ] {
+        let mut fields = vec![("service", "1")];
+        fields.extend_from_slice(&DRIP);
+        let id = mock.order(&fields).await;
+        let status = mock.status(id).await;
+        assert_eq!(status["charge"], charge);
+        assert_eq!(status["remains"], "500");
+        assert_eq!(status["runs"], "5");
+        assert_eq!(mock.balance("test-key").await, balance);
+        // Without runs, the price is the contract's under both: 0.90 more.
+        mock.order(&[
+            ("service", "1"),
+            ("link", "https://x.com/d"),
+            ("quantity", "1000"),
+        ])
+        .await;
+        assert_eq!(mock.balance("test-key").await, then);
+    }
+}
+
+#[tokio::test]
+async fn dripfeed_not_enforced_takes_runs_on_any_service_and_charges_them() {
+    let (conforming, deviating) = with_and_without(Profile::DripfeedNotEnforced).await;
+    // Service 2 has no drip-feed: 0.30 per 1000, 500 units.
+    let mut fields = vec![("action", "add"), ("service", "2")];
+    fields.extend_from_slice(&DRIP);
+    let refused = conforming.call(&fields).await;
+    assert_eq!(
+        error_of(&refused),
+        "This service does not support drip-feed"
+    );
+    assert_eq!(conforming.balance("test-key").await, "1000.00000");
+    let id = deviating.call(&fields).await["order"].as_u64().unwrap();
+    let status = deviating.status(id).await;
+    assert_eq!(status["charge"], "0.15000");
+    assert_eq!(status["remains"], "500");
+    assert_eq!(status["runs"], "5");
+    assert_eq!(deviating.balance("test-key").await, "999.85000");
+    // The catalogue still says no drip-feed; `interval` is still needed.
+    let services = deviating.call(&[("action", "services")]).await;
+    assert_eq!(services[1]["dripfeed"], false);
+    let no_interval = deviating
+        .call(&[
+            ("action", "add"),
+            ("service", "2"),
+            ("link", "https://x.com/d"),
+            ("quantity", "100"),
+            ("runs", "5"),
+        ])
+        .await;
+    assert_eq!(error_of(&no_interval), "Incorrect interval");
+}
+
+#[tokio::test]
+async fn overdraft_accepts_orders_the_balance_does_not_cover() {
+    let (conforming, deviating) = with_and_without(Profile::Overdraft).await;
+    // empty-key has 0.00; service 2 costs 0.30 per 1000.
+    let order = [
+        ("service", "2"),
+        ("link", "https://x.com/o"),
+        ("quantity", "10"),
+    ];
+    let refused = add(&conforming, "empty-key", &order).await;
+    assert_eq!(error_of(&refused), "Not enough funds on balance");
+    assert_eq!(conforming.balance("empty-key").await, "0.00000");
+
+    let id = add(&deviating, "empty-key", &order).await["order"]
+        .as_u64()
+        .expect("accepted");
+    assert_eq!(balance_of(&deviating, "empty-key").await, "-0.00300");
+    let (_, account) = deviating.admin("GET", "/accounts/empty-key", None).await;
+    assert_eq!(account["balance"], "-0.00300");
+    let status = deviating
+        .api(&[
+            ("key", "empty-key"),
+            ("action", "status"),
+            ("order", &id.to_string()),
+        ])
+        .await;
+    assert_eq!(status["charge"], "0.00300");
+    // Further down, and back up by a cancel's refund: 0.90 × 50 / 1000.
+    let cancelable = add(
+        &deviating,
+        "empty-key",
+        &[
+            ("service", "1"),
+            ("link", "https://x.com/cancel"),
+            ("quantity", "50"),
+        ],
+    )
+    .await["order"]
+        .as_u64()
+        .expect("accepted");
+    assert_eq!(balance_of(&deviating, "empty-key").await, "-0.04800");
+    let cancel = deviating
+        .api(&[
+            ("key", "empty-key"),
+            ("action", "cancel"),
+            ("orders", &cancelable.to_string()),
+        ])
+        .await;
+    assert_eq!(cancel[0]["cancel"], 1);
+    assert_eq!(balance_of(&deviating, "empty-key").await, "-0.00300");
+}
+
+#[tokio::test]
+async fn overdraft_stops_at_minus_the_largest_balance() {
+    let mut fixture: Value = serde_json::from_str(smm_mock::fixture::DEFAULT_FIXTURE).unwrap();
+    fixture["accounts"][0]["balance"] = "50000.00".into();
+    fixture["services"][0]["rate"] = "1000000".into();
+    fixture["services"][0]["max"] = "1000000000000".into();
+    let fixture = Fixture::parse("dear.json", &fixture.to_string()).unwrap();
+    let mock = Mock::with(Config {
+        profiles: [Profile::Overdraft].into_iter().collect(),
+        ..Config::new(fixture)
+    })
+    .await;
+    // 1000 a unit: 10¹² units cost 10¹⁵, 50 units (the minimum) 50000.
+    let order = |quantity| {
+        vec![
+            ("service", "1"),
+            ("link", "https://x.com/o"),
+            ("quantity", quantity),
+        ]
+    };
+    let mut last = 0;
+    for (quantity, balance) in [
+        ("1000000000000", "-999999999950000.00000"),
+        ("50", "-1000000000000000.00000"),
+    ] {
+        let placed = add(&mock, "test-key", &order(quantity)).await;
+        last = placed["order"].as_u64().expect("accepted");
+        assert_eq!(balance_of(&mock, "test-key").await, balance);
+    }
+    // At −10¹⁵ (−MAX_BALANCE) it stops: refused, nothing changed; so is
+    // 10⁵ runs of the first order (10²⁰).
+    let mut runs = order("1000000000000");
+    runs.extend([("runs", "100000"), ("interval", "1")]);
+    for fields in [order("50"), runs] {
+        let refused = add(&mock, "test-key", &fields).await;
+        assert_eq!(error_of(&refused), "Not enough funds on balance");
+        assert_eq!(
+            balance_of(&mock, "test-key").await,
+            "-1000000000000000.00000"
+        );
+    }
+    // Refunds from there stay exact: cancel the last order (50000 back).
+    let cancel = mock
+        .call(&[("action", "cancel"), ("orders", &last.to_string())])
+        .await;
+    assert_eq!(cancel[0]["cancel"], 1);
+    assert_eq!(
+        balance_of(&mock, "test-key").await,
+        "-999999999950000.00000"
+    );
+}
+
+#[tokio::test]
+async fn refill_status_unknown_answers_done_for_a_completed_refill() {
+    let (conforming, deviating) = with_and_without(Profile::RefillStatusUnknown).await;
+    for (mock, completed) in [(&conforming, "Completed"), (&deviating, "Done")] {
+        // Seeded order 23501 is Completed on service 1, which has refill.
+        let refill = mock.call(&[("action", "refill"), ("order", "23501")]).await;
+        assert_eq!(refill["refill"], "1");
+        let single = [
+            ("key", "test-key"),
+            ("action", "refill_status"),
+            ("refill", "1"),
+        ];
+        let bulk = [
+            ("key", "test-key"),
+            ("action", "refill_status"),
+            ("refills", "1,9"),
+        ];
+        assert_eq!(post(mock, &single).await.1["status"], "Pending");
+        assert_eq!(post(mock, &bulk).await.1[0]["status"], "In progress");
+        assert_eq!(post(mock, &single).await.1["status"], completed);
+        let (_, answer) = post(mock, &bulk).await;
+        assert_eq!(
+            answer[0],
+            serde_json::json!({"refill": 1, "status": completed})
+        );
+        assert_eq!(answer[1]["status"]["error"], "Refill not found");
+    }
+    // With lower case on too, the word is lowered like any status.
+    let both = Mock::with(Config {
+        profiles: [Profile::RefillStatusUnknown, Profile::StatusLowercase]
+            .into_iter()
+            .collect(),
+        ..Config::new(Fixture::builtin())
+    })
+    .await;
+    both.call(&[("action", "refill"), ("order", "23501")]).await;
+    let single = [
+        ("key", "test-key"),
+        ("action", "refill_status"),
+        ("refill", "1"),
+    ];
+    let seen: Vec<Value> = [
+        post(&both, &single).await.1,
+        post(&both, &single).await.1,
+        post(&both, &single).await.1,
+    ]
+    .map(|a| a["status"].clone())
+    .into();
+    assert_eq!(seen, ["pending", "in progress", "done"]);
+}
+
+/// The breaking profiles that change what the panel does (its money, its
+/// checks, a refill status word) rather than how it is reached.
+const LOGIC_PROFILES: [Profile; 8] = [
+    Profile::NoRefundCanceled,
+    Profile::LostDebits,
+    Profile::RefillNotEnforced,
+    Profile::CancelNotEnforced,
+    Profile::DripfeedRunsIgnored,
+    Profile::DripfeedNotEnforced,
+    Profile::Overdraft,
+    Profile::RefillStatusUnknown,
+];
+
+/// Every action, with the edge cases of money (orders no balance covers,
+/// drip-feed at the most runs, cancels, refills and polls of every order and
+/// refill placed), as form fields: each must be answered HTTP 200 with JSON.
+fn every_action() -> Vec<Vec<(&'static str, &'static str)>> {
+    const ORDERS: &str = "23501,23502,23503,23504,23505,23506,23507,23508,23509,x";
+    const REFILLS: &str = "1,2,3,4,5,6,7,8,x";
+    let add = |key, service, link, quantity| {
+        vec![
+            ("key", key),
+            ("action", "add"),
+            ("service", service),
+            ("link", link),
+            ("quantity", quantity),
+        ]
+    };
+    let call = |key, action, field, value| vec![("key", key), ("action", action), (field, value)];
+    let mut drip = add("test-key", "2", "https://x.com/d", "100");
+    drip.extend([("runs", "100000"), ("interval", "1")]);
+    let mut drip_max = add("test-key", "3", "https://x.com/d", "3000000");
+    drip_max.extend([("runs", "100000"), ("interval", "1")]);
+    vec![
+        vec![("key", "test-key"), ("action", "services")],
+        add("test-key", "1", "https://x.com/a", "1000"),
+        add("test-key", "2", "https://x.com/canceled", "50000"),
+        add("test-key", "1", "https://x.com/partial", "10000"),
+        add("empty-key", "3", "https://x.com/cancel", "3000000"),
+        add("empty-key", "1", "https://x.com/a", "10000"),
+        drip,
+        drip_max,
+        add("test-key", "1", "https://x.com/a", "1"),
+        vec![("key", "empty-key"), ("action", "balance")],
+        vec![("key", "test-key"), ("action", "balance")],
+        call("test-key", "status", "order", "23504"),
+        call("test-key", "status", "orders", ORDERS),
+        call("test-key", "status", "orders", ORDERS),
+        call("empty-key", "status", "orders", ORDERS),
+        call("test-key", "refill", "orders", ORDERS),
+        call("test-key", "refill", "order", "23504"),
+        call("test-key", "refill_status", "refills", REFILLS),
+        call("test-key", "refill_status", "refill", "1"),
+        call("test-key", "refill_status", "refills", REFILLS),
+        call("test-key", "refill_status", "refills", REFILLS),
+        call("test-key", "cancel", "orders", ORDERS),
+        call("empty-key", "cancel", "orders", ORDERS),
+        call("empty-key", "status", "orders", ORDERS),
+        vec![("key", "empty-key"), ("action", "balance")],
+        vec![("key", "test-key"), ("action", "balance")],
+    ]
+}
+
+#[tokio::test]
+async fn the_mock_answers_every_action_under_the_logic_profiles_alone_and_together() {
+    let sets = LOGIC_PROFILES
+        .iter()
+        .map(|p| vec![*p])
+        .chain([LOGIC_PROFILES.to_vec()])
+        .chain([vec![
+            Profile::Overdraft,
+            Profile::NumericFields,
+            Profile::StatusLowercase,
+        ]]);
+    for set in sets {
+        let mock = Mock::with(Config {
+            profiles: set.iter().copied().collect(),
+            ..Config::new(Fixture::builtin())
+        })
+        .await;
+        for fields in every_action() {
+            let (code, body) = post(&mock, &fields).await;
+            assert_eq!(code, 200, "{set:?} {fields:?}: {body}");
+        }
+        concurrent_orders(&mock, 4).await;
+        mock.admin(
+            "POST",
+            "/clock/advance",
+            Some(serde_json::json!({"ticks": 10})),
+        )
+        .await;
+        for path in ["/orders", "/accounts", "/journal", "/profiles"] {
+            let (code, body) = mock.admin("GET", path, None).await;
+            assert_eq!(code, 200, "{set:?} {path}: {body}");
+        }
+        // Everything but the orders again, the clock moved on.
+        let adds = |fields: &Vec<(&str, &str)>| fields.contains(&("action", "add"));
+        for fields in every_action().into_iter().filter(|f| !adds(f)) {
+            let (code, body) = post(&mock, &fields).await;
+            assert_eq!(code, 200, "{set:?} {fields:?}: {body}");
+        }
+    }
 }
