@@ -1,8 +1,6 @@
 //! The mock's admin API, used only when told (`--mock-admin URL`, or the
 //! in-process mock): it never probes admin paths on its own.
 
-use smm_contract::OrderStatus;
-
 use crate::client::{AdminError, Client};
 
 /// Advances the mock's clock by `ticks`.
@@ -11,23 +9,6 @@ pub async fn advance(client: &Client, admin: &str, ticks: u64) -> Result<(), Adm
         .admin_post(
             &format!("{admin}/clock/advance"),
             &serde_json::json!({ "ticks": ticks }),
-        )
-        .await
-        .map(|_| ())
-}
-
-/// Forces order `id` into `status` with `delivered` percent.
-pub async fn force_status(
-    client: &Client,
-    admin: &str,
-    id: u64,
-    status: OrderStatus,
-    delivered: u8,
-) -> Result<(), AdminError> {
-    client
-        .admin_post(
-            &format!("{admin}/orders/{id}/status"),
-            &serde_json::json!({ "status": status.as_str(), "delivered": delivered }),
         )
         .await
         .map(|_| ())

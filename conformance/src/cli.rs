@@ -188,6 +188,15 @@ pub struct RunArgs {
     /// A deviation profile for the in-process mock (repeatable; only without --url).
     #[arg(long = "mock-profile", value_name = "NAME")]
     pub mock_profiles: Vec<Profile>,
+    /// How long to watch one order (or refill) to its end, in seconds; a check whose order is still running then is skipped.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub watch: f64,
+    /// The link of the run's orders: {word} becomes the outcome an order asks for (complete, partial, cancel, refill), {n} its number in the run.
+    #[arg(long, default_value = crate::checks::drive::DEFAULT_LINK, value_name = "TEMPLATE")]
+    pub link: String,
+    /// How many orders money.concurrency places at once on one key.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub concurrent_orders: usize,
     /// What stdout gets.
     #[arg(long, default_value = "human")]
     pub format: Format,
@@ -289,6 +298,17 @@ pub fn options(args: &RunArgs) -> Result<Options, UsageError> {
             args.rate
         )));
     }
+    if !args.link.contains("{word}") {
+        return Err(UsageError::Value(format!(
+            "--link `{}`: the template needs {{word}}, where each order's hoped-for outcome goes",
+            args.link
+        )));
+    }
+    if !(2..=100).contains(&args.concurrent_orders) {
+        return Err(UsageError::Value(
+            "--concurrent-orders must be between 2 and 100".into(),
+        ));
+    }
     let headers = parse_headers(&args.headers)?;
     Ok(Options {
         url: args.url.clone(),
@@ -317,6 +337,9 @@ pub fn options(args: &RunArgs) -> Result<Options, UsageError> {
         user_agent: args.user_agent.clone(),
         rate: args.rate,
         progress: None,
+        watch: seconds("--watch", args.watch)?,
+        link: args.link.clone(),
+        concurrent_orders: args.concurrent_orders,
     })
 }
 

@@ -99,6 +99,8 @@ pub struct Observations {
     pub still_limited: Vec<String>,
     /// Requests whose connection failed (refused, reset, closed early).
     pub dropped: Vec<(String, String)>,
+    /// What the answers showed, for the report's coverage.
+    pub noted: crate::coverage::Noted,
 }
 
 /// Why a client cannot be built.
@@ -338,6 +340,8 @@ impl Client {
     fn observe(&self, exchange: &Exchange, limited: bool) {
         let curl = self.curl(exchange);
         let mut seen = self.observations.lock().unwrap_or_else(|e| e.into_inner());
+        seen.noted
+            .note(&exchange.fields, &self.target.key, exchange.json());
         if limited {
             seen.rate_limited.push(curl.clone());
         }

@@ -25,6 +25,8 @@ pub mod admin;
 pub mod checks;
 pub mod cli;
 pub mod client;
+pub mod coverage;
+pub mod ledger;
 pub mod outcome;
 pub mod report;
 pub mod schema;
@@ -88,6 +90,13 @@ pub struct Options {
     pub rate: f64,
     /// Told of each check as it ends (a terminal's progress line).
     pub progress: Option<suite::Progress>,
+    /// How long one order (or refill) is watched at most (`--watch`).
+    pub watch: Duration,
+    /// The link template of the run's orders (`--link`): `{word}` is the
+    /// outcome an order asks for, `{n}` its number.
+    pub link: String,
+    /// Orders placed at once by `money.concurrency`.
+    pub concurrent_orders: usize,
 }
 
 impl Default for Options {
@@ -112,6 +121,9 @@ impl Default for Options {
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             rate: 0.0,
             progress: None,
+            watch: Duration::from_secs(60),
+            link: checks::drive::DEFAULT_LINK.to_owned(),
+            concurrent_orders: 8,
         }
     }
 }
@@ -304,6 +316,27 @@ pub async fn connect(options: Options) -> Result<Connected, RunError> {
     })
 }
 
+/// Before the checks of a run that may order: the balance at the start (for
+/// the ledger), and, when no `--order` was given, one order of the cheapest
+/// `Default` service, so that the status-shaped checks have an order to ask
+/// about.
+async fn prepare(ctx: &mut Ctx) {
+    if let Ok((amount, text)) = ctx.balance().await {
+        ctx.ledger().start = Some((text, amount));
+    }
+    if !ctx.known_orders.is_empty() {
+        return;
+    }
+    let Some(service) = ctx.cheapest_default().first().copied().cloned() else {
+        return;
+    };
+    let order = checks::refill::smallest(&service, checks::drive::Word::Complete);
+    let mut findings = checks::Findings::default();
+    if let Ok(placed) = ctx.place(&mut findings, "run", order).await {
+        ctx.known_orders.push(placed.id);
+    }
+}
+
 /// Runs the checks as `options` say.
 pub async fn execute(options: Options) -> Result<Run, RunError> {
     let started = std::time::Instant::now();
@@ -316,7 +349,11 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
         mock: _mock,
     } = connect(options).await?;
     let services = suite::services_of(services_exchange.json());
-    let ctx = Arc::new(Ctx {
+    let self_moving = match &options.mock_admin {
+        Some(admin) => admin::polls_advance(&client, admin).await.unwrap_or(false),
+        None => false,
+    };
+    let mut ctx = Ctx {
         client,
         mode: options.mode,
         budget: options.allow_orders.then(|| {
@@ -333,7 +370,17 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
         concurrency: options.concurrency,
         seed: options.seed,
         deadline: std::time::Instant::now().checked_add(options.run_timeout),
-    });
+        ledger: Mutex::new(ledger::Ledger::default()),
+        watch: options.watch,
+        link: options.link.clone(),
+        links: std::sync::atomic::AtomicU64::new(0),
+        self_moving,
+        concurrent_orders: options.concurrent_orders,
+    };
+    if ctx.budget.is_some() {
+        prepare(&mut ctx).await;
+    }
+    let ctx = Arc::new(ctx);
     let results = suite::run(
         Arc::clone(&ctx),
         &options.selection,
@@ -350,6 +397,16 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
         results,
     );
     report.duration = started.elapsed();
+    report.orders = ctx.ledger().summary();
+    let types: Vec<(u64, String)> = ctx
+        .services
+        .iter()
+        .map(|s| (s.id, s.kind.clone()))
+        .collect();
+    report.coverage = Some(coverage::Coverage::of(
+        &ctx.client.observations().noted,
+        &types,
+    ));
     Ok(Run {
         report: report::redact_report(&report, &secrets),
         secrets,

@@ -168,6 +168,12 @@ pub struct Report {
     pub counts: Counts,
     /// One record per check, in catalogue order.
     pub checks: Vec<CheckResult>,
+    /// Every order the run placed (its ledger): what was spent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub orders: Vec<crate::ledger::PlacedOrder>,
+    /// What of the contract the run exercised and observed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<crate::coverage::Coverage>,
     /// How long the run took (JUnit only).
     #[serde(skip)]
     pub duration: Duration,
@@ -212,6 +218,8 @@ impl Report {
             cases,
             counts,
             checks,
+            orders: Vec::new(),
+            coverage: None,
             duration: Duration::ZERO,
         }
     }

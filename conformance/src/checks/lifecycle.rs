@@ -1,17 +1,23 @@
 //! Order lifecycles (CONTRACT §3): only legal transitions, remains never
-//! grows, terminal states stay terminal. Watched by polling a bounded number
-//! of times; on the mock, its clock is advanced between polls.
+//! grows, terminal states stay terminal. The check watches an order of its
+//! own (and the `--order`s) over a bounded number of polls, then judges the
+//! history of every order the run placed: each status any check saw went
+//! through the ledger.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use smm_contract::{field, Action, OrderStatus};
+use smm_contract::OrderStatus;
 
-use super::{judge, price, Ctx, Findings};
+use super::drive::Word;
+use super::refill::smallest;
+use super::{judge, Ctx, Findings};
+use crate::ledger::Sighting;
 use crate::outcome::Verdict;
 use crate::schema::Kind;
 
-/// How many times each order is polled.
+/// How many times the check's own orders are polled (past their end too:
+/// a final status must stay).
 pub const POLLS: usize = 8;
 
 /// Whether an order may go from status `last` to `next`, as the tolerant
@@ -25,91 +31,98 @@ fn legal(last: &str, next: &str) -> bool {
     }
 }
 
+/// Records every illegal step of one order's history.
+fn judge_history(f: &mut Findings, order: u64, history: &[Sighting]) {
+    for pair in history.windows(2) {
+        let (last, now) = (&pair[0], &pair[1]);
+        if !legal(&last.status, &now.status) {
+            f.fail_plain(
+                format!("order {order} went from {} to {}", last.status, now.status),
+                now.request.clone(),
+                format!("a status that may follow {}", last.status),
+                now.actual.clone(),
+            );
+        }
+        if let (Some(before), Some(after)) = (last.remains, now.remains) {
+            if after > before {
+                f.fail_plain(
+                    format!("order {order}: remains grew from {before} to {after}"),
+                    now.request.clone(),
+                    format!("remains ≤ {before}"),
+                    now.actual.clone(),
+                );
+            }
+        }
+    }
+}
+
 /// `lifecycle.transitions`.
 pub async fn transitions(ctx: Arc<Ctx>) -> Verdict {
-    let mut orders = ctx.known_orders.clone();
+    let mut f = Findings::default();
+    let mut own = None;
     if ctx.cannot_order().is_none() {
         if let Some(service) = ctx.cheapest_default().first().copied().cloned() {
-            let cost = price(service.rate, service.min);
-            if ctx.reserve(cost) {
-                let exchange = ctx
-                    .client
-                    .call(
-                        Action::Add,
-                        &[
-                            (field::SERVICE, &service.id.to_string()),
-                            (field::LINK, "https://example.com/smm-conformance/lifecycle"),
-                            (field::QUANTITY, &service.min.to_string()),
-                        ],
+            let order = smallest(&service, Word::Complete);
+            if ctx.afford(order.cost()).is_ok() {
+                let exchange = ctx.send_add(&order, &ctx.client.target().key).await;
+                own = ctx
+                    .book(
+                        &mut f,
+                        "lifecycle.transitions",
+                        &order,
+                        order.cost(),
+                        exchange,
                     )
-                    .await;
-                if let Some(id) = exchange.json().and_then(|v| v["order"].as_u64()) {
-                    orders.push(id);
-                }
+                    .ok()
+                    .map(|p| p.id);
             }
         }
     }
-    if orders.is_empty() {
+    let known = ctx.known_orders.clone();
+    if own.is_none() && known.is_empty() && ctx.ledger().orders.is_empty() {
         return Verdict::skip("no order to watch: pass --order ID, or --allow-orders");
     }
-    let mut f = Findings::default();
-    let mut history: Vec<Vec<(String, Option<u64>)>> = vec![Vec::new(); orders.len()];
-    let self_moving = match &ctx.admin {
-        Some(admin) => crate::admin::polls_advance(&ctx.client, admin)
-            .await
-            .unwrap_or(false),
-        None => false,
-    };
+    let mut others: Vec<Vec<Sighting>> = vec![Vec::new(); known.len()];
     for poll in 0..POLLS {
-        if poll > 0 && !self_moving {
+        if poll > 0 {
             match &ctx.admin {
-                Some(admin) => {
+                Some(admin) if !ctx.self_moving => {
                     let _ = crate::admin::advance(&ctx.client, admin, 1).await;
                 }
-                None => tokio::time::sleep(Duration::from_millis(500)).await,
+                Some(_) => {}
+                None => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
-        for (i, order) in orders.iter().enumerate() {
+        if let Some(id) = own {
+            ctx.poll(&mut f, id).await;
+        }
+        for (i, order) in known.iter().enumerate() {
             let exchange = ctx
                 .client
-                .call(Action::Status, &[(field::ORDER, &order.to_string())])
+                .call(
+                    smm_contract::Action::Status,
+                    &[(smm_contract::field::ORDER, &order.to_string())],
+                )
                 .await;
-            let Some(value) = judge(&ctx, &mut f, &exchange, Kind::Status) else {
-                continue;
-            };
-            let status = value["status"].as_str().unwrap_or("").to_owned();
-            // Only numbers are compared: a drifted "Unknown" says nothing.
-            let remains = value["remains"]
-                .as_str()
-                .and_then(|r| r.parse::<u64>().ok());
-            if let Some((last, last_remains)) = history[i].last() {
-                if !legal(last, &status) {
-                    f.fail(
-                        &ctx.client,
-                        &exchange,
-                        format!("order {order} went from {last} to {status}"),
-                        &format!("a status that may follow {last}"),
-                    );
-                }
-                if let (Some(remains), Some(last_remains)) = (remains, *last_remains) {
-                    if remains > last_remains {
-                        f.fail(
-                            &ctx.client,
-                            &exchange,
-                            format!("order {order}: remains grew from {last_remains} to {remains}"),
-                            &format!("remains ≤ {last_remains}"),
-                        );
-                    }
-                }
+            if let Some(value) = judge(&ctx, &mut f, &exchange, Kind::Status) {
+                others[i].push(super::drive::sighting_of(&ctx, &value, &exchange));
             }
-            history[i].push((status, remains));
         }
     }
+    let ledger = ctx.ledger().clone();
+    for entry in &ledger.orders {
+        judge_history(&mut f, entry.id, &entry.seen);
+    }
+    for (order, history) in known.iter().zip(&others) {
+        judge_history(&mut f, *order, history);
+    }
+    let sightings: usize = ledger.orders.iter().map(|e| e.seen.len()).sum::<usize>()
+        + others.iter().map(Vec::len).sum::<usize>();
     f.verdict(
         ctx.mode,
         format!(
-            "{} orders watched over {POLLS} polls: every transition legal",
-            orders.len()
+            "{} orders, {sightings} status answers: every transition legal",
+            ledger.orders.len() + known.len()
         ),
     )
 }

@@ -4,9 +4,12 @@
 pub mod auth;
 pub mod bulk;
 pub mod catalog;
+pub mod drive;
 pub mod lifecycle;
 pub mod money;
 pub mod property;
+pub mod refill;
+pub mod stateful;
 pub mod transport;
 
 use std::sync::Mutex;
@@ -88,6 +91,19 @@ pub struct Ctx {
     pub seed: u64,
     /// When the whole run must end (`--run-timeout`).
     pub deadline: Option<std::time::Instant>,
+    /// Every order the run placed.
+    pub ledger: Mutex<crate::ledger::Ledger>,
+    /// How long one order (or refill) is watched at most (`--watch`).
+    pub watch: std::time::Duration,
+    /// The link template (`--link`): `{word}` and `{n}` are filled in.
+    pub link: String,
+    /// Links made so far (the `{n}` of the next is one more).
+    pub links: std::sync::atomic::AtomicU64,
+    /// Whether the panel moves orders on each poll by itself (the mock in
+    /// its `poll` clock mode, known through its admin API): no waiting.
+    pub self_moving: bool,
+    /// Orders placed at once by `money.concurrency` (`--concurrent-orders`).
+    pub concurrent_orders: usize,
 }
 
 impl Ctx {
@@ -219,7 +235,7 @@ pub struct Findings {
 }
 
 /// Shortens a body for a report.
-fn shown(bytes: &[u8]) -> String {
+pub(crate) fn shown(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     if text.chars().count() > 600 {
         let cut: String = text.chars().take(600).collect();

@@ -97,7 +97,9 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
         writeln!(out, "  {}", printable(&check.message))?;
         for e in &check.evidence {
             if !e.request.is_empty() {
-                writeln!(out, "  request:  {}", printable(&e.request))?;
+                // A script (a replayable sequence) keeps its lines, indented.
+                let request = e.request.replace('\n', "\n            ");
+                writeln!(out, "  request:  {}", printable(&request))?;
             }
             if !e.expected.is_empty() {
                 writeln!(out, "  expected: {}", printable(&e.expected))?;
@@ -112,6 +114,8 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
             }
         }
     }
+    write_orders(report, out)?;
+    write_coverage(report, out)?;
     let c = report.counts;
     writeln!(out)?;
     writeln!(
@@ -119,6 +123,60 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
         "{} passed, {} warned, {} failed, {} errored, {} skipped",
         c.passed, c.warned, c.failed, c.errored, c.skipped
     )
+}
+
+/// The ledger: every order the run placed, so the user knows what was spent.
+fn write_orders(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    if report.orders.is_empty() {
+        return Ok(());
+    }
+    let running = report.orders.iter().filter(|o| o.running).count();
+    writeln!(
+        out,
+        "\nOrders placed: {} ({running} still running)",
+        report.orders.len()
+    )?;
+    for o in &report.orders {
+        let runs = o.runs.map(|r| format!(" × {r} runs")).unwrap_or_default();
+        let status = o.status.as_deref().unwrap_or("(status never read)");
+        let running = if o.running { ", still running" } else { "" };
+        writeln!(
+            out,
+            "  {:<10} service {:<6} quantity {}{runs}, charge {}, {}{running} ({})",
+            o.order,
+            o.service,
+            o.quantity,
+            printable(&o.charge),
+            printable(status),
+            o.check
+        )?;
+    }
+    Ok(())
+}
+
+/// What of the contract the run exercised or observed, and never saw.
+fn write_coverage(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let Some(coverage) = &report.coverage else {
+        return Ok(());
+    };
+    writeln!(out, "\nCoverage (seen / never seen)")?;
+    for (name, d) in coverage.dimensions() {
+        let list = |items: &[String]| {
+            if items.is_empty() {
+                "-".to_owned()
+            } else {
+                printable(&items.join(", ")).into_owned()
+            }
+        };
+        writeln!(
+            out,
+            "  {:<16} {} / never: {}",
+            name,
+            list(&d.seen),
+            list(&d.never)
+        )?;
+    }
+    Ok(())
 }
 
 /// Writes the progress line of a terminal: `[done/total] id: outcome`,

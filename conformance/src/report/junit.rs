@@ -58,6 +58,24 @@ fn testcase(check: &CheckResult) -> TestCase {
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut suite = TestSuite::new(report.target.as_str());
     suite.set_time(report.duration);
+    if !report.orders.is_empty() {
+        let running = report.orders.iter().filter(|o| o.running).count();
+        suite.add_property(("orders.placed", report.orders.len().to_string().as_str()));
+        suite.add_property(("orders.running", running.to_string().as_str()));
+    }
+    if let Some(coverage) = &report.coverage {
+        for (name, d) in coverage.dimensions() {
+            let name = name.replace(' ', "_");
+            suite.add_property((
+                format!("coverage.{name}.seen").as_str(),
+                d.seen.join(", ").as_str(),
+            ));
+            suite.add_property((
+                format!("coverage.{name}.never").as_str(),
+                d.never.join(", ").as_str(),
+            ));
+        }
+    }
     suite.add_test_cases(report.checks.iter().map(testcase));
     let mut junit = quick_junit::Report::new("smm-conformance");
     junit.set_time(report.duration).add_test_suite(suite);
