@@ -42,6 +42,9 @@ pub struct Entry {
     pub seen: Vec<Sighting>,
     /// The refills asked for it (their ids).
     pub refills: Vec<String>,
+    /// What the panel showed it charging past the prediction, already
+    /// counted against the budget.
+    pub overcharge: Decimal,
 }
 
 impl Entry {
@@ -53,6 +56,23 @@ impl Entry {
     /// Whether it was last seen in a final status.
     pub fn is_final(&self) -> bool {
         self.last_status().is_some_and(OrderStatus::is_terminal)
+    }
+
+    /// Notes a status answer; what it shows charged past the prediction and
+    /// past what was counted before (to count against the budget).
+    pub fn see(&mut self, sighting: Sighting) -> Decimal {
+        let shown = sighting
+            .charge
+            .as_deref()
+            .and_then(|c| c.parse::<Decimal>().ok());
+        self.seen.push(sighting);
+        let past = shown.map_or(Decimal::ZERO, |c| c - self.predicted - self.overcharge);
+        if past > Decimal::ZERO {
+            self.overcharge += past;
+            past
+        } else {
+            Decimal::ZERO
+        }
     }
 
     /// Its charge as the panel last wrote it (else the predicted one).

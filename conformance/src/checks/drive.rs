@@ -303,6 +303,7 @@ impl Ctx {
             check,
             seen: Vec::new(),
             refills: Vec::new(),
+            overcharge: Decimal::ZERO,
         });
         Ok(Placed { id, cost, exchange })
     }
@@ -316,9 +317,8 @@ impl Ctx {
             .await;
         let value = judge(self, f, &exchange, Kind::Status)?;
         let seen = sighting(self, &value, &exchange, exchange.json());
-        if let Some(entry) = self.ledger().get_mut(id) {
-            entry.seen.push(seen);
-        }
+        let past = self.ledger().get_mut(id).map(|e| e.see(seen));
+        self.overspent(past.unwrap_or_default());
         Some((value, exchange))
     }
 
@@ -425,6 +425,7 @@ impl Ctx {
                 continue;
             };
             let raw = exchange.json().cloned().unwrap_or(Value::Null);
+            let mut past = Decimal::ZERO;
             let mut ledger = self.ledger();
             for id in chunk {
                 let key = id.to_string();
@@ -434,8 +435,22 @@ impl Ctx {
                 }
                 let seen = sighting(self, item, &exchange, raw.get(&key));
                 if let Some(entry) = ledger.get_mut(*id) {
-                    entry.seen.push(seen);
+                    past += entry.see(seen);
                 }
+            }
+            drop(ledger);
+            self.overspent(past);
+        }
+    }
+
+    /// Counts what orders were seen charging past their prediction against
+    /// the budget, so that a panel that overcharges cannot make the run
+    /// spend past `--max-spend` for long.
+    fn overspent(&self, past: Decimal) {
+        if past > Decimal::ZERO {
+            if let Some(budget) = &self.budget {
+                let mut budget = budget.lock().unwrap_or_else(|e| e.into_inner());
+                budget.spent = budget.spent.saturating_add(past);
             }
         }
     }

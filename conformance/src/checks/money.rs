@@ -709,21 +709,37 @@ pub async fn funds(ctx: Arc<Ctx>) -> Verdict {
             "needs the key of an account without funds: --second-key or SMM_API_KEY_2",
         );
     };
-    let Some(service) = ctx.cheapest_default().first().copied().cloned() else {
-        return Verdict::skip("the catalogue has no Default service");
-    };
-    let order = smallest(&service, Word::Complete);
     let before = match balance_of(&ctx, &second).await {
         Ok(b) => b,
         Err(verdict) => return verdict,
     };
-    if before.0 >= order.cost() {
+    // An order that costs clearly more than the balance, at the panel's
+    // precision: 100 units of its last decimal more (a panel that rounds
+    // 0.005 to 0.00 may rightly take the cheapest order from an empty key).
+    let want = before.0 + Decimal::new(100, places_of(&before.1).min(20));
+    let services: Vec<Service> = ctx.cheapest_default().into_iter().cloned().collect();
+    let Some((service, quantity)) = services.iter().find_map(|s| {
+        let quantity = want
+            .checked_mul(Decimal::from(1000))
+            .and_then(|gross| gross.checked_div(s.rate))?
+            .ceil()
+            .to_string()
+            .parse::<u64>()
+            .ok()?
+            .max(s.min);
+        (quantity <= s.max).then_some((s, quantity))
+    }) else {
         return Verdict::skip(format!(
-            "the second key's balance ({}) covers the cheapest order ({}): give a key with less as --second-key to check funds",
-            before.1,
-            order.cost().normalize()
+            "the second key's balance ({}) covers every order the catalogue allows: give a key with less as --second-key to check funds",
+            before.1
         ));
-    }
+    };
+    let order = NewOrder {
+        service,
+        quantity,
+        runs: None,
+        word: Word::Complete,
+    };
     // Held against the budget in case the panel takes it.
     if let Err(verdict) = ctx.afford(order.cost()) {
         return verdict;

@@ -6,4 +6,5 @@ mod money;
 mod reports;
 mod robustness;
 mod snapshot;
+mod stateful;
 mod support;

@@ -131,3 +131,59 @@ async fn a_wrong_price_shows_even_on_a_panel_that_rounds_to_cents() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(with_outcome(&report, "fail"), ["money.charge"], "{report}");
 }
+
+/// Every path that orders (the money, refill, cancel, isolation and funds
+/// checks, the concurrent orders, the stateful property, the order placed
+/// for the status checks) spends within the cap: read off the mock's own
+/// balance, against the mock served without its admin API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_admin_api_every_ordering_path_stays_within_max_spend() {
+    for cap in ["0.0001", "0.001", "0.01", "0.05", "0.2"] {
+        let config = smm_mock::Config {
+            admin: false,
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..smm_mock::Config::new(smm_mock::Fixture::builtin())
+        };
+        let panel = smm_mock::MockPanel::start_with(config).await.unwrap();
+        let cap: Decimal = cap.parse().unwrap();
+        let run = smm_conformance::execute(smm_conformance::Options {
+            url: Some(panel.url()),
+            key: Some("test-key".into()),
+            second_key: Some("empty-key".into()),
+            allow_orders: true,
+            max_spend: Some(cap),
+            cases: 16,
+            ..smm_conformance::Options::default()
+        })
+        .await
+        .unwrap();
+        let spent = Decimal::from(1000) - panel.with_panel(|p| p.balance("test-key")).unwrap();
+        assert!(spent <= cap, "spent {spent}, cap {cap}");
+        assert_eq!(
+            panel.with_panel(|p| p.balance("empty-key")),
+            Some(Decimal::ZERO),
+            "cap {cap}: the second key spent"
+        );
+        let skipped: Vec<&str> = run
+            .report
+            .checks
+            .iter()
+            .filter(|c| c.outcome == smm_conformance::outcome::Outcome::Skip)
+            .map(|c| c.id)
+            .collect();
+        if cap >= Decimal::new(2, 1) {
+            assert_eq!(skipped, Vec::<&str>::new(), "cap {cap}: everything runs");
+        } else {
+            assert!(!skipped.is_empty(), "cap {cap}: something must not fit");
+            let money_skip = run.report.checks.iter().find(|c| {
+                c.outcome == smm_conformance::outcome::Outcome::Skip
+                    && c.message.starts_with("not enough budget")
+            });
+            if let Some(check) = money_skip {
+                assert!(check.message.contains("raise it by"), "{}", check.message);
+            }
+        }
+        assert_eq!(run.report.counts.failed, 0, "cap {cap}");
+        panel.shutdown().await;
+    }
+}

@@ -98,16 +98,19 @@ pub async fn conformance_async(args: Vec<String>) -> Output {
     .unwrap()
 }
 
-/// A hostile target on loopback: every request is answered HTTP 200 with
-/// JSON that echoes the request's query string and body (the key in them),
-/// and is no answer the contract knows.
-pub fn echoing() -> std::net::SocketAddr {
+/// A server on loopback that answers every request HTTP 200 with the JSON
+/// `answer` gives for its target (path and query) and body.
+pub fn serve(
+    answer: impl Fn(&str, &[u8]) -> String + Send + Sync + 'static,
+) -> std::net::SocketAddr {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
+    let answer = std::sync::Arc::new(answer);
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
+            let answer = std::sync::Arc::clone(&answer);
             std::thread::spawn(move || {
                 let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
                 let mut reader = BufReader::new(&stream);
@@ -130,14 +133,11 @@ pub fn echoing() -> std::net::SocketAddr {
                 }
                 let mut body = vec![0; length];
                 let _ = reader.read_exact(&mut body);
-                let echo = serde_json::json!({
-                    "echo": format!("{target} {}", String::from_utf8_lossy(&body))
-                })
-                .to_string();
+                let json = answer(&target, &body);
                 let _ = (&stream).write_all(
                     format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{echo}",
-                        echo.len()
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
+                        json.len()
                     )
                     .as_bytes(),
                 );
@@ -145,4 +145,16 @@ pub fn echoing() -> std::net::SocketAddr {
         }
     });
     addr
+}
+
+/// A hostile target on loopback: every request is answered HTTP 200 with
+/// JSON that echoes the request's query string and body (the key in them),
+/// and is no answer the contract knows.
+pub fn echoing() -> std::net::SocketAddr {
+    serve(|target, body| {
+        serde_json::json!({
+            "echo": format!("{target} {}", String::from_utf8_lossy(body))
+        })
+        .to_string()
+    })
 }
