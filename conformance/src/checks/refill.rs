@@ -235,7 +235,13 @@ pub async fn refused_cancel(ctx: Arc<Ctx>) -> Verdict {
         .client
         .call(Action::Cancel, &[(field::ORDERS, &order.to_string())])
         .await;
-    if !refused(&exchange, "cancel") {
+    if let Err(e) = &exchange.answer {
+        f.error(
+            &ctx.client,
+            &exchange,
+            format!("cancel of order {order}: {e}"),
+        );
+    } else if !refused(&exchange, "cancel") {
         f.fail(
             &ctx.client,
             &exchange,

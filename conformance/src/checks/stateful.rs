@@ -110,6 +110,9 @@ struct Play {
     script: Vec<String>,
     /// Adds not sent: the property's allowance would be passed.
     unaffordable: usize,
+    /// Whether a request got no answer (then the sequence says nothing of
+    /// the model: an Error, not a Fail).
+    no_answer: bool,
 }
 
 /// The services the property orders from: the cheapest `Default` one, and
@@ -135,6 +138,7 @@ impl Play {
     /// A script line for `exchange`: the curl command, with each id the
     /// sequence was given replaced by its shell variable.
     fn line(&mut self, ctx: &Ctx, exchange: &Exchange, sets: Option<String>) {
+        self.no_answer |= exchange.answer.is_err();
         let mut curl = ctx.client.curl(exchange);
         for (i, o) in self.orders.iter().enumerate() {
             curl = replace_id(&curl, &o.id.to_string(), &format!("$O{}", i + 1));
@@ -304,7 +308,9 @@ async fn one(
             let mut f = Findings::default();
             let polled = ctx.poll(&mut f, p.orders[i].id).await;
             let Some((value, exchange)) = polled else {
-                return Err(f.verdict(Mode::Tolerant, "").message);
+                let verdict = f.verdict(Mode::Tolerant, "");
+                p.no_answer |= verdict.outcome == Outcome::Error;
+                return Err(verdict.message);
             };
             p.line(ctx, &exchange, None);
             p.status_of(i, &value)?;
@@ -499,6 +505,16 @@ fn explore(ctx: &Ctx, handle: &tokio::runtime::Handle) -> Verdict {
         placed += play_one.orders.len();
         skipped += play_one.unaffordable;
         let Some(mut why) = broken else { continue };
+        if play_one.no_answer {
+            return Verdict::with(
+                Outcome::Error,
+                format!(
+                    "a request of a sequence got no answer: {why} (seed {})",
+                    ctx.seed
+                ),
+                Vec::new(),
+            );
+        }
         let mut script = play_one.script;
         // Shrinking: simplify while the sequence still fails, complicate
         // when it passes, at most MAX_SHRINK sequences played.
@@ -512,14 +528,14 @@ fn explore(ctx: &Ctx, handle: &tokio::runtime::Handle) -> Verdict {
                 let (again, broken) =
                     handle.block_on(play(ctx, &services, &tree.current(), &mut allowance));
                 match broken {
-                    Some(failure) => {
+                    Some(failure) if !again.no_answer => {
                         why = failure;
                         script = again.script;
                         if !tree.simplify() {
                             break;
                         }
                     }
-                    None => {
+                    _ => {
                         if !tree.complicate() {
                             break;
                         }
