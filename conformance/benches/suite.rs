@@ -3,11 +3,16 @@
 //!
 //! 1. The full default suite against the in-process mock: the wall time of
 //!    each run and the property cases per second.
-//! 2. The two properties alone (`--only property`), `--property-cases` cases
-//!    each, against the in-process mock and against a mock in another process
-//!    (this benchmark started again as a plain server), as a user would run
-//!    `smm-conformance run --url http://127.0.0.1:8080/api/v2 --only property`:
-//!    property cases per second, the median of the runs.
+//! 2. The two request properties alone (`property.status`,
+//!    `property.invalid`), `--property-cases` cases each, against the
+//!    in-process mock and against a mock in another process (this benchmark
+//!    started again as a plain server), as a user would run
+//!    `smm-conformance run --url http://127.0.0.1:8080/api/v2 --only
+//!    property.status --only property.invalid`: property cases per second,
+//!    the median of the runs.
+//! 3. The full suite against the mock in another process, as against any
+//!    panel: its URL, two keys, `--allow-orders --max-spend 50`, no admin
+//!    API: the wall time, the orders placed and what they cost.
 
 #![allow(clippy::print_stdout, missing_docs)]
 
@@ -67,10 +72,10 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let properties = smm_conformance::suite::catalogue()
-        .iter()
-        .filter(|c| c.id.starts_with("property."))
-        .count();
+    // The properties of single requests; `property.lifecycle` plays at most
+    // 16 sequences of orders whatever --cases says.
+    let request_properties = ["property.status", "property.invalid"];
+    let properties = request_properties.len();
 
     let mut walls = Vec::new();
     for _ in 0..runs {
@@ -110,7 +115,7 @@ fn main() {
         key: url.as_ref().map(|_| "test-key".to_owned()),
         cases: property_cases,
         selection: Selection {
-            only: vec!["property".into()],
+            only: request_properties.iter().map(|p| (*p).to_owned()).collect(),
             skip: Vec::new(),
         },
         ..Options::default()
@@ -131,9 +136,41 @@ fn main() {
         }
         let (rate, min, max) = median(rates);
         println!(
-            "--only property --cases {property_cases}, {label}: median {rate:.0} property cases/s over {runs} runs (min {min:.0}, max {max:.0})"
+            "--only property.status --only property.invalid --cases {property_cases}, {label}: median {rate:.0} property cases/s over {runs} runs (min {min:.0}, max {max:.0})"
         );
     }
+
+    // 3. Against the other process's mock as against any panel. Each run
+    // spends on the same panel: the cost is the ledger's, per run.
+    let mut walls = Vec::new();
+    let mut cost = (0, String::new());
+    for _ in 0..runs {
+        let started = Instant::now();
+        let run = runtime
+            .block_on(execute(Options {
+                url: Some(url.trim().to_owned()),
+                key: Some("test-key".into()),
+                second_key: Some("empty-key".into()),
+                allow_orders: true,
+                max_spend: Some(50.into()),
+                ..Options::default()
+            }))
+            .expect("a run");
+        walls.push(started.elapsed().as_secs_f64());
+        assert_eq!(run.report.counts.failed, 0, "a check failed without admin");
+        let spent: rust_decimal::Decimal = run
+            .report
+            .orders
+            .iter()
+            .filter_map(|o| o.charge.parse::<rust_decimal::Decimal>().ok())
+            .sum();
+        cost = (run.report.orders.len(), spent.normalize().to_string());
+    }
+    let (wall, min, max) = median(walls);
+    println!(
+        "full suite with --allow-orders --max-spend 50, no admin API, mock in another process: median {wall:.2} s wall over {runs} runs (min {min:.2} s, max {max:.2} s); {} orders, {} spent per run",
+        cost.0, cost.1
+    );
     drop(child.stdin.take());
     let _ = child.wait();
 }
