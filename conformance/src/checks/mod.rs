@@ -182,6 +182,29 @@ impl Ctx {
     }
 }
 
+/// Reads the balance again and records a failure if it is no longer
+/// `before` (as read earlier: amount and text): `what` says what should have
+/// left it alone, `request` is the request to show. Err: the balance could
+/// not be read.
+pub async fn expect_unmoved(
+    ctx: &Ctx,
+    f: &mut Findings,
+    before: &(Decimal, String),
+    what: &str,
+    request: String,
+) -> Result<(), Verdict> {
+    let (after, text) = ctx.balance().await?;
+    if after != before.0 {
+        f.fail_plain(
+            format!("the balance went from {} to {text} {what}", before.1),
+            request,
+            format!("balance {}", before.1),
+            format!("balance {text}"),
+        );
+    }
+    Ok(())
+}
+
 /// Why the balance could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BalanceError {

@@ -12,7 +12,7 @@ use smm_contract::{field, Action, OrderStatus, ServiceType};
 
 use super::drive::{NewOrder, Watched, Word};
 use super::refill::{cheapest, smallest};
-use super::{expect_error, judge, money_matches, price, Ctx, Findings, Service};
+use super::{expect_error, expect_unmoved, judge, money_matches, price, Ctx, Findings, Service};
 use crate::outcome::Verdict;
 use crate::schema::Kind;
 
@@ -125,18 +125,11 @@ async fn rejected(ctx: &Ctx, with_orders: bool) -> Verdict {
     if with_orders {
         other_types(ctx, &mut f).await;
     }
-    match ctx.balance().await {
-        Ok(after) if after.0 != before.0 => f.fail_plain(
-            format!(
-                "the balance went from {} to {} over refused requests",
-                before.1, after.1
-            ),
-            last.map(|e| ctx.client.curl(&e)).unwrap_or_default(),
-            format!("balance {}", before.1),
-            format!("balance {}", after.1),
-        ),
-        Ok(_) => {}
-        Err(e) => return e.into(),
+    let request = last.map(|e| ctx.client.curl(&e)).unwrap_or_default();
+    if let Err(verdict) =
+        expect_unmoved(ctx, &mut f, &before, "over refused requests", request).await
+    {
+        return verdict;
     }
     let pass = match (with_orders, unaffordable) {
         (false, _) => "refused requests changed nothing".to_owned(),
@@ -368,18 +361,10 @@ pub async fn dripfeed(ctx: Arc<Ctx>) -> Verdict {
                     exchange.clone(),
                 );
             }
-            match ctx.balance().await {
-                Ok((after, text)) if after != before.0 => f.fail_plain(
-                    format!(
-                        "runs on a service without drip-feed moved the balance from {} to {text}",
-                        before.1
-                    ),
-                    ctx.client.curl(&exchange),
-                    format!("balance {}", before.1),
-                    format!("balance {text}"),
-                ),
-                Ok(_) => {}
-                Err(e) => return e.into(),
+            let request = ctx.client.curl(&exchange);
+            let what = "over an order with runs on a service without drip-feed";
+            if let Err(verdict) = expect_unmoved(&ctx, &mut f, &before, what, request).await {
+                return verdict;
             }
             refused = format!("; runs on service {} refused", plain.id);
         }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use smm_contract::{field, Action, OrderStatus};
 
 use super::drive::{NewOrder, Watched, Word};
-use super::{expect_error, judge, Ctx, Findings, Service, UNKNOWN_ID};
+use super::{expect_error, expect_unmoved, judge, Ctx, Findings, Service, UNKNOWN_ID};
 use crate::client::Exchange;
 use crate::outcome::Verdict;
 use crate::schema::{self, Kind};
@@ -272,18 +272,10 @@ pub async fn refused_cancel(ctx: Arc<Ctx>) -> Verdict {
     // Only a Completed order says the balance must not have moved (a
     // Partial one is refunded in part).
     if ended == Some(OrderStatus::Completed) {
-        match ctx.balance().await {
-            Ok((after, text)) if after != before.0 => f.fail_plain(
-                format!(
-                    "after a refused cancel and a Completed order the balance went from {} to {text}",
-                    before.1
-                ),
-                ctx.client.curl(&exchange),
-                format!("balance {}", before.1),
-                format!("balance {text}"),
-            ),
-            Ok(_) => {}
-            Err(e) => return e.into(),
+        let what = "over a refused cancel and a Completed order";
+        let request = ctx.client.curl(&exchange);
+        if let Err(verdict) = expect_unmoved(&ctx, &mut f, &before, what, request).await {
+            return verdict;
         }
     }
     f.verdict(
