@@ -172,6 +172,21 @@ impl Coverage {
         }
     }
 
+    /// Rewrites every value seen (the report masks secrets with it).
+    pub fn rewrite_seen(&mut self, rewrite: impl Fn(&str) -> String) {
+        for d in [
+            &mut self.actions,
+            &mut self.service_types,
+            &mut self.order_statuses,
+            &mut self.refill_statuses,
+            &mut self.error_messages,
+        ] {
+            for seen in &mut d.seen {
+                *seen = rewrite(seen);
+            }
+        }
+    }
+
     /// The dimensions with their names, in report order.
     pub fn dimensions(&self) -> [(&'static str, &Dimension); 5] {
         [

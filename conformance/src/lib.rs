@@ -376,6 +376,7 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
         links: std::sync::atomic::AtomicU64::new(0),
         self_moving,
         concurrent_orders: options.concurrent_orders,
+        settled: std::sync::atomic::AtomicBool::new(false),
     };
     if ctx.budget.is_some() {
         prepare(&mut ctx).await;

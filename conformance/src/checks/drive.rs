@@ -389,10 +389,13 @@ impl Ctx {
     }
 
     /// Polls every order of the ledger not yet seen final, in bulk, until
-    /// all are final or `--watch` has passed; then once more, so that every
-    /// order's last sighting is as late as can be.
+    /// all are final or `--watch` has passed. The second time in a run, it
+    /// polls them once and waits no more: `--watch` is spent once.
     pub async fn settle(&self, f: &mut Findings) {
-        let mut pace = Pace::new(self.watch);
+        let again = self
+            .settled
+            .swap(true, std::sync::atomic::Ordering::Relaxed);
+        let mut pace = Pace::new(if again { Duration::ZERO } else { self.watch });
         loop {
             let running: Vec<u64> = self
                 .ledger()

@@ -109,6 +109,9 @@ pub async fn transitions(ctx: Arc<Ctx>) -> Verdict {
             }
         }
     }
+    // Every order of the run watched to its end, so that its whole history
+    // is judged.
+    ctx.settle(&mut f).await;
     let ledger = ctx.ledger().clone();
     for entry in &ledger.orders {
         judge_history(&mut f, entry.id, &entry.seen);

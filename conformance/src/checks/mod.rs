@@ -104,6 +104,9 @@ pub struct Ctx {
     pub self_moving: bool,
     /// Orders placed at once by `money.concurrency` (`--concurrent-orders`).
     pub concurrent_orders: usize,
+    /// Whether the run's orders were already watched to their end (or for
+    /// `--watch`): a later settling polls them once more, and waits no more.
+    pub settled: std::sync::atomic::AtomicBool,
 }
 
 impl Ctx {

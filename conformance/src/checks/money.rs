@@ -518,7 +518,6 @@ pub async fn refund_canceled(ctx: Arc<Ctx>) -> Verdict {
         .map(|i| &i["cancel"])
         .filter(|c| crate::schema::is_error(c))
     {
-        let _ = ctx.watch(&mut f, order, |_| false).await;
         return Verdict::skip(format!(
             "the panel did not cancel order {order} of a cancel service ({}), so the refund cannot be checked",
             error["error"]
@@ -930,12 +929,20 @@ pub async fn cross_key(ctx: Arc<Ctx>) -> Verdict {
         }
     }
     if own.is_some() {
-        // Ended by its owner, so that it does not run on.
-        let _ = ctx
+        // Ended by its owner, so that it does not run on (when the panel
+        // cancels it; `money.ledger` watches what still runs).
+        let cancel = ctx
             .client
             .call(Action::Cancel, &[(field::ORDERS, &id)])
             .await;
-        let _ = ctx.watch(&mut f, order, |_| false).await;
+        let accepted = cancel.json().is_some_and(|v| {
+            v.as_array()
+                .and_then(|items| items.first())
+                .is_some_and(|item| !crate::schema::is_error(&item["cancel"]))
+        });
+        if accepted {
+            let _ = ctx.watch(&mut f, order, |_| false).await;
+        }
     }
     let refills = if refill.is_some() {
         " or its refill"

@@ -158,7 +158,6 @@ pub async fn refused_refills(ctx: Arc<Ctx>) -> Verdict {
             }
         }
         tried.push(format!("unfinished order {order}"));
-        let _ = ctx.watch(&mut f, order, |_| false).await;
     }
     if let Some(service) = cheapest(&ctx, |s| !s.refill) {
         let placed = match ctx

@@ -65,11 +65,50 @@ pub fn redact_report(report: &Report, secrets: &[String]) -> Report {
             e.diff = e.diff.as_deref().map(|d| redact(d, secrets));
         }
     }
+    // A panel's own words reach the ledger (statuses, charges) and the
+    // coverage (statuses, error messages).
+    for order in &mut shown.orders {
+        order.charge = redact(&order.charge, secrets);
+        order.status = order.status.as_deref().map(|s| redact(s, secrets));
+    }
+    if let Some(coverage) = &mut shown.coverage {
+        coverage.rewrite_seen(|seen| redact(seen, secrets));
+    }
     shown
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_ledger_and_the_coverage_are_redacted_too() {
+        let key = "sk_live_abcd1234".to_owned();
+        let mut report = crate::outcome::Report::new(
+            "t".into(),
+            crate::outcome::Mode::Tolerant,
+            0,
+            1,
+            Vec::new(),
+        );
+        report.orders.push(crate::ledger::PlacedOrder {
+            order: 1,
+            service: 1,
+            quantity: 1,
+            runs: None,
+            charge: format!("0 {key}"),
+            status: Some(format!("Pending {key}")),
+            running: true,
+            check: "run",
+        });
+        let mut noted = crate::coverage::Noted::default();
+        noted.errors.insert(format!("Invalid API key {key}"));
+        noted.order_statuses.insert(key.clone());
+        report.coverage = Some(crate::coverage::Coverage::of(&noted, &[]));
+        let shown = super::redact_report(&report, std::slice::from_ref(&key));
+        let text = serde_json::to_string(&shown).unwrap();
+        assert!(!text.contains(&key), "{text}");
+        assert!(text.contains("Pending ***"), "{text}");
+    }
+
     #[test]
     fn secrets_are_masked_wherever_they_appear() {
         let text = "key=abcd1234 and again abcd1234";
