@@ -137,7 +137,7 @@ pub struct RunArgs {
     /// Read the API key from this file (first line).
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
-    /// A key of another account, for the isolation checks (or SMM_API_KEY_2).
+    /// A key of another account (or SMM_API_KEY_2): isolation.cross-key checks it cannot see the run's orders; money.funds, when its balance is low, that it cannot overdraw.
     #[arg(long)]
     pub second_key: Option<String>,
     /// tolerant: real-world drift (CONTRACT §6 items 1-4) warns; strict: it fails.
@@ -191,10 +191,10 @@ pub struct RunArgs {
     /// How long to watch one order (or refill) to its end, in seconds; a check whose order is still running then is skipped.
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
     pub watch: f64,
-    /// The link of the run's orders: {word} becomes the outcome an order asks for (complete, partial, cancel, refill), {n} its number in the run.
+    /// The link of the run's orders: `{word}` becomes the outcome an order asks for (complete, partial, cancel, refill) and `{num}` the order's number in the run.
     #[arg(long, default_value = crate::checks::drive::DEFAULT_LINK, value_name = "TEMPLATE")]
     pub link: String,
-    /// How many orders money.concurrency places at once on one key.
+    /// How many orders money.concurrency places at once on one key (2 to 100).
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub concurrent_orders: usize,
     /// What stdout gets.
@@ -301,6 +301,14 @@ pub fn options(args: &RunArgs) -> Result<Options, UsageError> {
     if !args.link.contains("{word}") {
         return Err(UsageError::Value(format!(
             "--link `{}`: the template needs {{word}}, where each order's hoped-for outcome goes",
+            args.link
+        )));
+    }
+    let filled = args.link.replace("{word}", "").replace("{num}", "");
+    if let Some(at) = filled.find('{') {
+        let rest: String = filled[at..].chars().take(12).collect();
+        return Err(UsageError::Value(format!(
+            "--link `{}`: unknown placeholder `{rest}` (the template knows {{word}} and {{num}})",
             args.link
         )));
     }

@@ -93,7 +93,7 @@ pub struct Options {
     /// How long one order (or refill) is watched at most (`--watch`).
     pub watch: Duration,
     /// The link template of the run's orders (`--link`): `{word}` is the
-    /// outcome an order asks for, `{n}` its number.
+    /// outcome an order asks for, `{num}` its number.
     pub link: String,
     /// Orders placed at once by `money.concurrency`.
     pub concurrent_orders: usize,
@@ -212,6 +212,17 @@ pub async fn connect(options: Options) -> Result<Connected, RunError> {
                     "--allow-orders needs --max-spend AMOUNT, the most the run may spend".into(),
                 ));
             }
+            if !options.allow_orders && options.max_spend.is_some() {
+                return Err(RunError::Usage(
+                    "--max-spend only counts with --allow-orders: without it no order is placed"
+                        .into(),
+                ));
+            }
+            if options.second_key.is_some() && options.second_key == options.key {
+                return Err(RunError::Usage(
+                    "--second-key is the key of another account: it must differ from --key".into(),
+                ));
+            }
             (url.clone(), url.clone())
         }
         None => {
@@ -316,15 +327,23 @@ pub async fn connect(options: Options) -> Result<Connected, RunError> {
     })
 }
 
+/// The checks that ask about an existing order of the key.
+const STATUS_SHAPED: [&str; 4] = [
+    "bulk.status.sizes",
+    "bulk.status.per-id-errors",
+    "bulk.status.duplicates",
+    "property.status",
+];
+
 /// Before the checks of a run that may order: the balance at the start (for
-/// the ledger), and, when no `--order` was given, one order of the cheapest
-/// `Default` service, so that the status-shaped checks have an order to ask
-/// about.
-async fn prepare(ctx: &mut Ctx) {
+/// the ledger), and, when no `--order` was given and a status-shaped check
+/// is selected, one order of the cheapest `Default` service for them to ask
+/// about (listed as placed by `setup`).
+async fn prepare(ctx: &mut Ctx, selection: &Selection) {
     if let Ok((amount, text)) = ctx.balance().await {
         ctx.ledger().start = Some((text, amount));
     }
-    if !ctx.known_orders.is_empty() {
+    if !ctx.known_orders.is_empty() || !STATUS_SHAPED.iter().any(|id| selection.selects(id)) {
         return;
     }
     let Some(service) = ctx.cheapest_default().first().copied().cloned() else {
@@ -332,7 +351,7 @@ async fn prepare(ctx: &mut Ctx) {
     };
     let order = checks::refill::smallest(&service, checks::drive::Word::Complete);
     let mut findings = checks::Findings::default();
-    if let Ok(placed) = ctx.place(&mut findings, "run", order).await {
+    if let Ok(placed) = ctx.place(&mut findings, "setup", order).await {
         ctx.known_orders.push(placed.id);
     }
 }
@@ -379,7 +398,7 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
         settled: std::sync::atomic::AtomicBool::new(false),
     };
     if ctx.budget.is_some() {
-        prepare(&mut ctx).await;
+        prepare(&mut ctx, &options.selection).await;
     }
     let ctx = Arc::new(ctx);
     let results = suite::run(

@@ -109,7 +109,7 @@ pub fn catalogue() -> Vec<Check> {
         check!("money.refund-partial", "§3", Alone, "an order watched to Partial is refunded for what was not delivered", money::refund_partial),
         check!("money.dripfeed", "§2.1, §3", Alone, "a drip-feed order costs rate × quantity × runs / 1000; runs without drip-feed are refused", money::dripfeed),
         check!("money.concurrency", "§3", Alone, "orders placed at once lower the balance by exactly their charges, with distinct ids", money::concurrency),
-        check!("money.funds", "§3, §4", Alone, "a key whose balance is below the cheapest order is refused; its balance never goes below zero", money::funds),
+        check!("money.funds", "§3, §4", Alone, "a key without enough funds (--second-key) is refused an order past its balance, which never goes below zero", money::funds),
         check!("refill.flow", "§2, §3", Alone, "a Completed order of a refill service is refilled; the refill, watched to its end, answers in its shapes and enum", refill::flow),
         check!("refill.refused", "§2, §3", Alone, "refills of unfinished orders and of services without refill are refused and change nothing", refill::refused_refills),
         check!("cancel.refused", "§2, §3", Alone, "a cancel on a service without cancel is refused and changes nothing", refill::refused_cancel),

@@ -20,8 +20,8 @@ use crate::outcome::{Outcome, Verdict};
 use crate::schema::Kind;
 
 /// The link template when none is given: `{word}` is the outcome the order
-/// hopes for, `{n}` the order's number in the run (no two links alike).
-pub const DEFAULT_LINK: &str = "https://example.com/smm-conformance/{word}-{n}";
+/// hopes for, `{num}` the order's number in the run (no two links alike).
+pub const DEFAULT_LINK: &str = "https://example.com/smm-conformance/{word}-{num}";
 
 /// The outcome an order's link asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,10 +109,15 @@ impl Watched {
             _ => "unreadable",
         };
         Verdict::skip(format!(
-            "order {id} was still {last} after --watch {}s: the checks that needed it to end did not run",
-            watch.as_secs()
+            "order {id} was still {last} after --watch {}: the checks that needed it to end did not run",
+            watch_text(watch)
         ))
     }
+}
+
+/// `--watch` as the user wrote it: `60s`, `0.5s`.
+pub fn watch_text(watch: Duration) -> String {
+    format!("{}s", watch.as_secs_f64())
 }
 
 /// The wait between polls: none on a mock whose clock the runner moves (or
@@ -195,7 +200,7 @@ impl Ctx {
             + 1;
         self.link
             .replace("{word}", word.as_str())
-            .replace("{n}", &n.to_string())
+            .replace("{num}", &n.to_string())
     }
 
     /// Reserves `cost` of the budget, or the Skip that says what it would
@@ -207,12 +212,26 @@ impl Ctx {
         if self.reserve(cost) {
             return Ok(());
         }
+        self.can_afford(cost)
+    }
+
+    /// The Skip of a check whose orders, `total` in all, the budget cannot
+    /// cover, or `Ok` if it can (nothing reserved: each order reserves its
+    /// own when placed). A check that needs several orders asks first, so
+    /// that it never spends on the first and skips for the second.
+    pub fn can_afford(&self, total: Decimal) -> Result<(), Verdict> {
+        if let Some(why) = self.cannot_order() {
+            return Err(Verdict::skip(why));
+        }
         let left = self.budget_left();
+        if total <= left {
+            return Ok(());
+        }
         Err(Verdict::skip(format!(
-            "not enough budget: this needs {}, and --max-spend leaves {} (raise it by {})",
-            cost.normalize(),
+            "not enough budget: this needs {}, and --max-spend leaves {} (this check alone needs it raised by {})",
+            total.normalize(),
             left.normalize(),
-            (cost - left).normalize()
+            (total - left).normalize()
         )))
     }
 

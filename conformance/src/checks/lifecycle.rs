@@ -60,27 +60,40 @@ fn judge_history(f: &mut Findings, order: u64, history: &[Sighting]) {
 pub async fn transitions(ctx: Arc<Ctx>) -> Verdict {
     let mut f = Findings::default();
     let mut own = None;
+    let mut no_own =
+        "no order to watch: pass --order ID, or --allow-orders --max-spend AMOUNT".to_owned();
     if ctx.cannot_order().is_none() {
         if let Some(service) = ctx.cheapest_default().first().copied().cloned() {
             let order = smallest(&service, Word::Complete);
-            if ctx.afford(order.cost()).is_ok() {
-                let exchange = ctx.send_add(&order, &ctx.client.target().key).await;
-                own = ctx
-                    .book(
-                        &mut f,
-                        "lifecycle.transitions",
-                        &order,
-                        order.cost(),
-                        exchange,
-                    )
-                    .ok()
-                    .map(|p| p.id);
+            match ctx.afford(order.cost()) {
+                Ok(()) => {
+                    let exchange = ctx.send_add(&order, &ctx.client.target().key).await;
+                    own = ctx
+                        .book(
+                            &mut f,
+                            "lifecycle.transitions",
+                            &order,
+                            order.cost(),
+                            exchange,
+                        )
+                        .ok()
+                        .map(|p| p.id);
+                }
+                Err(skip) => no_own = skip.message,
             }
         }
     }
-    let known = ctx.known_orders.clone();
+    // The `--order`s; an order of the run is judged from the ledger.
+    let known: Vec<u64> = {
+        let ledger = ctx.ledger();
+        ctx.known_orders
+            .iter()
+            .copied()
+            .filter(|id| ledger.orders.iter().all(|e| e.id != *id))
+            .collect()
+    };
     if own.is_none() && known.is_empty() && ctx.ledger().orders.is_empty() {
-        return Verdict::skip("no order to watch: pass --order ID, or --allow-orders");
+        return Verdict::skip(no_own);
     }
     let mut others: Vec<Vec<Sighting>> = vec![Vec::new(); known.len()];
     for poll in 0..POLLS {

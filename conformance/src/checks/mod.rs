@@ -95,9 +95,9 @@ pub struct Ctx {
     pub ledger: Mutex<crate::ledger::Ledger>,
     /// How long one order (or refill) is watched at most (`--watch`).
     pub watch: std::time::Duration,
-    /// The link template (`--link`): `{word}` and `{n}` are filled in.
+    /// The link template (`--link`): `{word}` and `{num}` are filled in.
     pub link: String,
-    /// Links made so far (the `{n}` of the next is one more).
+    /// Links made so far (the `{num}` of the next is one more).
     pub links: std::sync::atomic::AtomicU64,
     /// Whether the panel moves orders on each poll by itself (the mock in
     /// its `poll` clock mode, known through its admin API): no waiting.

@@ -97,7 +97,14 @@ async fn rejected(ctx: &Ctx, with_orders: bool) -> Verdict {
     };
     let mut last = None;
     let mut unaffordable = 0;
-    for (action, fields) in rejected_requests(ctx, service) {
+    let requests = rejected_requests(ctx, service);
+    // The invalid orders for the real service (the budget holds each).
+    let probes = requests
+        .iter()
+        .filter(|(a, _)| service.is_some() && a == Action::Add.as_str())
+        .count()
+        .saturating_sub(1);
+    for (action, fields) in requests {
         // Invalid orders cost nothing on a conforming panel, but each is held
         // against the budget at what it would cost if the panel took it.
         if let (Some(s), true) = (service, action == Action::Add.as_str()) {
@@ -131,10 +138,18 @@ async fn rejected(ctx: &Ctx, with_orders: bool) -> Verdict {
     {
         return verdict;
     }
+    if with_orders && unaffordable == probes {
+        return Verdict::skip(format!(
+            "not enough budget: none of the {probes} invalid orders could be held against what --max-spend leaves (each at what it would cost if the panel took it)"
+        ));
+    }
     let pass = match (with_orders, unaffordable) {
         (false, _) => "refused requests changed nothing".to_owned(),
         (true, 0) => "invalid orders were refused and cost nothing".to_owned(),
-        (true, n) => format!("invalid orders were refused and cost nothing ({n} not sent: they could cost more than --max-spend leaves)"),
+        (true, n) => format!(
+            "{} of {probes} invalid orders sent, refused, and cost nothing ({n} not sent: each could cost more than --max-spend leaves)",
+            probes - n
+        ),
     };
     f.verdict(ctx.mode, pass)
 }
@@ -947,7 +962,7 @@ pub async fn cross_key(ctx: Arc<Ctx>) -> Verdict {
     let refills = if refill.is_some() {
         " or its refill"
     } else {
-        ""
+        " (the run has no refill to try: refill.flow made none)"
     };
     f.verdict(
         ctx.mode,

@@ -114,7 +114,10 @@ pub async fn flow(ctx: Arc<Ctx>) -> Verdict {
     }
     let end = match ended {
         Some(status) => format!("ended {status}"),
-        None => format!("still running after --watch {}s", ctx.watch.as_secs()),
+        None => format!(
+            "still running after --watch {}",
+            super::drive::watch_text(ctx.watch)
+        ),
     };
     f.verdict(
         ctx.mode,
@@ -126,9 +129,20 @@ pub async fn flow(ctx: Arc<Ctx>) -> Verdict {
 /// finished order of a service without refill, is refused, and the order
 /// stays as it was.
 pub async fn refused_refills(ctx: Arc<Ctx>) -> Verdict {
+    let with = cheapest(&ctx, |s| s.refill);
+    let without = cheapest(&ctx, |s| !s.refill);
+    let total: rust_decimal::Decimal = [&with, &without]
+        .into_iter()
+        .flatten()
+        .map(|s| smallest(s, Word::Complete).cost())
+        .sum();
+    if let Err(verdict) = ctx.can_afford(total) {
+        return verdict;
+    }
     let mut f = Findings::default();
     let mut tried = Vec::new();
-    if let Some(service) = cheapest(&ctx, |s| s.refill) {
+    let mut untried = String::new();
+    if let Some(service) = with {
         // Refilled at once: not finished yet (unless the panel is that fast,
         // which its status then says).
         let placed = match ctx
@@ -159,7 +173,7 @@ pub async fn refused_refills(ctx: Arc<Ctx>) -> Verdict {
         }
         tried.push(format!("unfinished order {order}"));
     }
-    if let Some(service) = cheapest(&ctx, |s| !s.refill) {
+    if let Some(service) = without {
         let placed = match ctx
             .place(&mut f, "refill.refused", smallest(&service, Word::Complete))
             .await
@@ -183,7 +197,12 @@ pub async fn refused_refills(ctx: Arc<Ctx>) -> Verdict {
                 unchanged(&ctx, &mut f, order, before).await;
                 tried.push(format!("order {order} of a service without refill"));
             }
-            Watched::Running(_) => {}
+            Watched::Running(last) => {
+                untried = format!(
+                    " (order {order} of a service without refill was still {last} after --watch {}: not tried)",
+                    super::drive::watch_text(ctx.watch)
+                );
+            }
             Watched::Unreadable => return f.verdict(ctx.mode, ""),
         }
     }
@@ -192,7 +211,7 @@ pub async fn refused_refills(ctx: Arc<Ctx>) -> Verdict {
     }
     f.verdict(
         ctx.mode,
-        format!("refills refused for {}", tried.join(" and ")),
+        format!("refills refused for {}{untried}", tried.join(" and ")),
     )
 }
 

@@ -146,16 +146,18 @@ impl Play {
         for (i, r) in self.refills.iter().enumerate() {
             curl = replace_id(&curl, &r.id, &format!("$R{}", i + 1));
         }
+        // Each answer is printed; an id the sequence goes on with is kept
+        // in its variable.
+        let slot = if sets.as_deref().is_some_and(|v| v.starts_with('O')) {
+            "order"
+        } else {
+            "refill"
+        };
         self.script.push(match sets {
             Some(var) => format!(
-                "{var}=$({curl} | sed -n 's/.*\"{}\": *\"\\{{0,1\\}}\\([0-9]*\\).*/\\1/p')",
-                if var.starts_with('O') {
-                    "order"
-                } else {
-                    "refill"
-                }
+                "A=$({curl}); echo \"$A\"; {var}=$(printf '%s' \"$A\" | sed -n 's/.*\"{slot}\": *\"\\{{0,1\\}}\\([0-9]*\\).*/\\1/p')"
             ),
-            None => curl,
+            None => format!("{curl}; echo"),
         });
     }
 
@@ -562,6 +564,11 @@ fn explore(ctx: &Ctx, handle: &tokio::runtime::Handle) -> Verdict {
                 diff: None,
             }],
         );
+    }
+    if placed == 0 {
+        return Verdict::skip(format!(
+            "not enough budget: no order fit in half of what --max-spend left; {skipped} adds not sent"
+        ));
     }
     let skipped = if skipped > 0 {
         format!(" ({skipped} adds not sent: past half of what the budget had left)")

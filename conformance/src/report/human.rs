@@ -138,11 +138,14 @@ fn write_orders(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     )?;
     for o in &report.orders {
         let runs = o.runs.map(|r| format!(" × {r} runs")).unwrap_or_default();
-        let status = o.status.as_deref().unwrap_or("(status never read)");
+        let (status, predicted) = match o.status.as_deref() {
+            Some(status) => (status, ""),
+            None => ("status never read", " (predicted)"),
+        };
         let running = if o.running { ", still running" } else { "" };
         writeln!(
             out,
-            "  {:<10} service {:<6} quantity {}{runs}, charge {}, {}{running} ({})",
+            "  {:<10} service {:<6} quantity {}{runs}, charge {}{predicted}, {}{running} ({})",
             o.order,
             o.service,
             o.quantity,

@@ -45,6 +45,31 @@ fn usage_errors_exit_2_with_a_message() {
         ],
         &["run", "--key", "k"],
         &["nope"],
+        // The stateful options: the same key twice, a budget without
+        // orders, link templates without {word} or with another placeholder,
+        // too few orders at once, a watch of nothing.
+        &[
+            "run",
+            "--url",
+            "http://127.0.0.1:9/api/v2",
+            "--key",
+            "k",
+            "--second-key",
+            "k",
+        ],
+        &[
+            "run",
+            "--url",
+            "http://127.0.0.1:9/api/v2",
+            "--key",
+            "k",
+            "--max-spend",
+            "1",
+        ],
+        &["run", "--link", "https://x.com/a"],
+        &["run", "--link", "https://x.com/{word}/{id}"],
+        &["run", "--concurrent-orders", "1"],
+        &["run", "--watch", "0"],
     ];
     for args in cases {
         let out = conformance(args);

@@ -338,6 +338,46 @@ fn a_property_failure_prints_its_seed_and_a_replayable_request() {
     assert!(request.contains("action=status"), "{request}");
 }
 
+/// A broken lifecycle rule is caught by the stateful property, shrunk, and
+/// printed as a script that replays it: each answer echoed, each id the
+/// sequence goes on with kept in a variable, the key a placeholder.
+#[test]
+fn a_stateful_failure_prints_a_replayable_script_with_its_seed() {
+    let (_, report) = json_run(&[
+        "--mock-profile",
+        "refill-not-enforced",
+        "--only",
+        "property.lifecycle",
+        "--seed",
+        "3",
+    ]);
+    let check = &report["checks"][0];
+    assert_eq!(check["outcome"], "fail", "{check}");
+    let message = check["message"].as_str().unwrap();
+    assert!(
+        message.contains("seed 3") && message.contains("refill"),
+        "{message}"
+    );
+    let script = check["evidence"][0]["request"].as_str().unwrap();
+    let lines: Vec<&str> = script.lines().collect();
+    assert!(
+        lines[0].starts_with("# property.lifecycle, seed 3"),
+        "{script}"
+    );
+    assert!(
+        lines[1].starts_with("A=$(curl -s http://127.0.0.1:8080/api/v2 "),
+        "{script}"
+    );
+    assert!(
+        lines[1].contains("action=add") && lines[1].contains("O1=$("),
+        "{script}"
+    );
+    assert!(script.contains("order=$O1"), "{script}");
+    assert!(script.contains("\"key=$SMM_API_KEY\""), "{script}");
+    // Shrunk: no longer than the longest generated sequence and its poll.
+    assert!(lines.len() <= 10, "{script}");
+}
+
 #[test]
 fn the_same_seed_gives_the_same_report_byte_for_byte() {
     let run = || {

@@ -180,7 +180,11 @@ async fn without_the_admin_api_every_ordering_path_stays_within_max_spend() {
                     && c.message.starts_with("not enough budget")
             });
             if let Some(check) = money_skip {
-                assert!(check.message.contains("raise it by"), "{}", check.message);
+                assert!(
+                    check.message.contains("needs it raised by"),
+                    "{}",
+                    check.message
+                );
             }
         }
         assert_eq!(run.report.counts.failed, 0, "cap {cap}");
