@@ -58,6 +58,9 @@ pub struct TargetArgs {
     /// Timeout of one request, in seconds.
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     pub timeout: f64,
+    /// The largest answer read, in bytes (K, M and G suffixes: KiB, MiB, GiB); a larger one is an error.
+    #[arg(long, default_value = "4M", value_name = "SIZE", value_parser = parse_size)]
+    pub max_body: usize,
     /// An extra header, NAME:VALUE (repeatable).
     #[arg(long = "header", value_name = "NAME:VALUE")]
     pub headers: Vec<String>,
@@ -167,6 +170,9 @@ pub struct RunArgs {
     /// Timeout of one request, in seconds (HTTP 429 retries included).
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     pub timeout: f64,
+    /// The largest answer read, in bytes (K, M and G suffixes: KiB, MiB, GiB); a larger one is an error, and no more of it is read.
+    #[arg(long, default_value = "4M", value_name = "SIZE", value_parser = parse_size)]
+    pub max_body: usize,
     /// Timeout of the whole run, in seconds.
     #[arg(long, default_value_t = 600.0, value_name = "SECONDS")]
     pub run_timeout: f64,
@@ -346,6 +352,7 @@ pub fn options(args: &RunArgs) -> Result<Options, UsageError> {
         rate: args.rate,
         progress: None,
         watch: seconds("--watch", args.watch)?,
+        max_body: args.max_body,
         link: args.link.clone(),
         concurrent_orders: args.concurrent_orders,
     })
@@ -474,6 +481,43 @@ fn resolve_key(
     }
 }
 
+/// A size in bytes: a number, or one with a K, M or G suffix (binary), at
+/// least 1 KiB.
+fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, ""),
+    };
+    let shift = match unit
+        .trim()
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        other => {
+            return Err(format!(
+                "`{other}`: expected a size such as 4194304, 512K or 4M"
+            ))
+        }
+    };
+    let bytes = number
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("`{text}`: expected a size such as 4194304, 512K or 4M"))?;
+    if bytes < 1024 {
+        return Err(format!(
+            "`{text}`: at least 1K (an answer of the API is rarely shorter)"
+        ));
+    }
+    Ok(bytes)
+}
+
 fn target_options(args: &TargetArgs) -> Result<Options, UsageError> {
     let key = resolve_key(&args.key, &args.key_file)?;
     if let Some(url) = &args.url {
@@ -492,6 +536,7 @@ fn target_options(args: &TargetArgs) -> Result<Options, UsageError> {
         key: if args.url.is_some() { key } else { None },
         orders: args.orders.clone(),
         timeout: seconds("--timeout", args.timeout)?,
+        max_body: args.max_body,
         headers,
         mock_profiles: args.mock_profiles.clone(),
         ..Options::default()

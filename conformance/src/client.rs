@@ -28,7 +28,14 @@ pub struct Target {
     pub user_agent: String,
     /// At most this many requests per second (0: no limit).
     pub rate: f64,
+    /// The largest answer body read, in bytes (`--max-body`): past it the
+    /// exchange is an error, and no more is read.
+    pub max_body: usize,
 }
+
+/// The default of `--max-body`: 4 MiB, some hundred times a full bulk
+/// answer and larger than the catalogues of the largest panels.
+pub const DEFAULT_MAX_BODY: usize = 4 * 1024 * 1024;
 
 /// How the fields of a request are sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +91,9 @@ pub enum TransportError {
     /// Connection refused, reset, DNS, TLS, …
     #[error("connection failed: {0}")]
     Connection(String),
+    /// The answer's body is larger than `--max-body`: reading stopped there.
+    #[error("the answer is larger than --max-body ({0} bytes): not read past it")]
+    TooLarge(usize),
 }
 
 /// What the transport checks need to know of every exchange.
@@ -99,6 +109,8 @@ pub struct Observations {
     pub still_limited: Vec<String>,
     /// Requests whose connection failed (refused, reset, closed early).
     pub dropped: Vec<(String, String)>,
+    /// Requests whose answer was larger than `--max-body`.
+    pub oversized: Vec<String>,
     /// What the answers showed, for the report's coverage.
     pub noted: crate::coverage::Noted,
 }
@@ -315,10 +327,10 @@ impl Client {
                 .unwrap_or("")
                 .to_owned();
             let left = self.target.timeout.saturating_sub(started.elapsed());
-            let body = match tokio::time::timeout(left, response.bytes()).await {
+            let body = match tokio::time::timeout(left, self.body(response)).await {
                 Err(_) => break Err(TransportError::Timeout),
-                Ok(Err(e)) => break Err(TransportError::Connection(without_url(&e))),
-                Ok(Ok(body)) => body.to_vec(),
+                Ok(Err(e)) => break Err(e),
+                Ok(Ok(body)) => body,
             };
             let json = serde_json::from_slice(&body).ok();
             break Ok(Answer {
@@ -337,6 +349,30 @@ impl Client {
         exchange
     }
 
+    /// Reads an answer's body, at most `max_body` bytes of it (a body that
+    /// says it is larger is not read at all). A body that stops coming in
+    /// time is a timeout, like an answer that never starts.
+    async fn body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, TransportError> {
+        let limit = self.target.max_body;
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(TransportError::TooLarge(limit));
+        }
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > limit {
+                        return Err(TransportError::TooLarge(limit));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => return Ok(body),
+                Err(e) if e.is_timeout() => return Err(TransportError::Timeout),
+                Err(e) => return Err(TransportError::Connection(without_url(&e))),
+            }
+        }
+    }
+
     fn observe(&self, exchange: &Exchange, limited: bool) {
         let curl = self.curl(exchange);
         let mut seen = self.observations.lock().unwrap_or_else(|e| e.into_inner());
@@ -352,6 +388,7 @@ impl Client {
             Err(TransportError::Timeout) => seen.timeouts.push(curl),
             Err(TransportError::Connection(e)) => seen.dropped.push((curl, e.clone())),
             Err(TransportError::RateLimited) => seen.still_limited.push(curl),
+            Err(TransportError::TooLarge(_)) => seen.oversized.push(curl),
         }
     }
 
@@ -542,6 +579,7 @@ mod tests {
             headers,
             user_agent: "t".into(),
             rate: 0.0,
+            max_body: DEFAULT_MAX_BODY,
         })
         .unwrap()
     }

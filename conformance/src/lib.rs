@@ -97,6 +97,8 @@ pub struct Options {
     pub link: String,
     /// Orders placed at once by `money.concurrency`.
     pub concurrent_orders: usize,
+    /// The largest answer body read, in bytes (`--max-body`).
+    pub max_body: usize,
 }
 
 impl Default for Options {
@@ -124,6 +126,7 @@ impl Default for Options {
             watch: Duration::from_secs(60),
             link: checks::drive::DEFAULT_LINK.to_owned(),
             concurrent_orders: 8,
+            max_body: client::DEFAULT_MAX_BODY,
         }
     }
 }
@@ -264,6 +267,7 @@ pub async fn connect(options: Options) -> Result<Connected, RunError> {
         headers: options.headers.clone(),
         user_agent: options.user_agent.clone(),
         rate: options.rate,
+        max_body: options.max_body,
     };
     let client = Client::new(target).map_err(|e| RunError::Usage(e.to_string()))?;
     // The in-process mock's keys are the built-in fixture's, printed by

@@ -24,18 +24,18 @@ fn rejected_requests(
     ctx: &Ctx,
     service: Option<&Service>,
 ) -> Vec<(String, Vec<(&'static str, String)>)> {
-    let mut list = vec![
-        (
+    let mut list = vec![("smm-conformance-no-such-action".to_owned(), vec![])];
+    // An `add` with the real key only with consent (`--allow-orders`), even
+    // for a service the catalogue does not list.
+    if let Some(s) = service {
+        list.push((
             Action::Add.as_str().to_owned(),
             vec![
                 (field::SERVICE, ctx.unknown_service().to_string()),
                 (field::LINK, LINK.to_owned()),
                 (field::QUANTITY, "1000".to_owned()),
             ],
-        ),
-        ("smm-conformance-no-such-action".to_owned(), vec![]),
-    ];
-    if let Some(s) = service {
+        ));
         let id = s.id.to_string();
         let add = |extra: Vec<(&'static str, String)>| {
             let mut fields = vec![(field::SERVICE, id.clone())];
@@ -99,11 +99,11 @@ async fn rejected(ctx: &Ctx, with_orders: bool) -> Verdict {
     let mut unaffordable = 0;
     let requests = rejected_requests(ctx, service);
     // The invalid orders for the real service (the budget holds each).
+    // The invalid orders (each held against the budget).
     let probes = requests
         .iter()
-        .filter(|(a, _)| service.is_some() && a == Action::Add.as_str())
-        .count()
-        .saturating_sub(1);
+        .filter(|(a, _)| a == Action::Add.as_str())
+        .count();
     for (action, fields) in requests {
         // Invalid orders cost nothing on a conforming panel, but each is held
         // against the budget at what it would cost if the panel took it.

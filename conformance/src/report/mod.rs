@@ -43,26 +43,201 @@ pub fn render(report: &Report, format: Format, color: bool) -> Vec<u8> {
     buf
 }
 
-/// Replaces every secret in `text` with `***`.
+/// Replaces every secret in `text` with `***`, in every form a target can
+/// echo it: raw; JSON-escaped (`\"`, `\/`, `\\`, `\uXXXX` in either case, and
+/// escaped again); percent-encoded (either case, and encoded again);
+/// form-encoded (`+` for a space); as HTML character references; and any mix
+/// of these, character by character.
 pub fn redact(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_owned();
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
-        out = out.replace(secret.as_str(), "***");
+        out = mask(&out, secret);
     }
     out
+}
+
+/// The most alternatives tried for one place in a text (a text built to make
+/// the search explode is masked there rather than searched further).
+const MASK_STEPS: usize = 4096;
+
+/// `text` with every occurrence of `secret` masked, whatever form each of
+/// its characters takes (see [`redact`]).
+fn mask(text: &str, secret: &str) -> String {
+    let key: Vec<char> = secret.chars().collect();
+    let bytes = text.as_bytes();
+    // The bytes an encoding of the key's first character can start with.
+    let mut first = [0u8; 4];
+    let first = key
+        .first()
+        .map_or(0, |c| c.encode_utf8(&mut first).as_bytes()[0]);
+    let may_start = |b: u8| b == first || matches!(b, b'\\' | b'%' | b'&' | b'+');
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let mut steps = 0;
+        let found = if may_start(bytes[at]) {
+            encoded_at(bytes, at, &key, &mut steps)
+        } else {
+            None
+        };
+        if let Some(end) = found {
+            out.push_str("***");
+            at = end;
+            continue;
+        }
+        let c = text[at..].chars().next().unwrap_or(' ');
+        out.push(c);
+        at += c.len_utf8();
+    }
+    out
+}
+
+/// Where the encoding of `key` that starts at `at` ends, if one does.
+fn encoded_at(text: &[u8], at: usize, key: &[char], steps: &mut usize) -> Option<usize> {
+    let Some((&c, rest)) = key.split_first() else {
+        return Some(at);
+    };
+    *steps += 1;
+    if *steps > MASK_STEPS {
+        return Some(at);
+    }
+    for len in forms(text, at, c) {
+        if let Some(end) = encoded_at(text, at + len, rest, steps) {
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// The lengths of the encodings of `c` that start at `at`: the character
+/// itself; JSON escapes (`\"`, `\/`, `\\`, `\uXXXX` in either case, each
+/// also escaped once or twice more); percent-encoding (either case, also of
+/// its `%`), `+` for a space; HTML character references.
+fn forms(text: &[u8], at: usize, c: char) -> Vec<usize> {
+    let rest = &text[at.min(text.len())..];
+    let mut found = Vec::new();
+    let mut utf8 = [0u8; 4];
+    let literal = c.encode_utf8(&mut utf8).as_bytes();
+    if rest.starts_with(literal) {
+        found.push(literal.len());
+    }
+    // Enough to see every escape below (a run of backslashes may be long).
+    let backslashes = rest.iter().take(16).take_while(|b| **b == b'\\').count();
+    // A `"` or `/` behind any number of backslashes (escaped once, twice,
+    // …); a backslash as a run of them (longest first).
+    if matches!(c, '"' | '/') && backslashes > 0 && rest.get(backslashes) == Some(&(c as u8)) {
+        found.push(backslashes + 1);
+    }
+    if c == '\\' {
+        found.extend((1..=backslashes).rev());
+    }
+    // \uXXXX (one or two code units), each behind one or more backslashes.
+    let mut units = [0u16; 2];
+    let units = c.encode_utf16(&mut units);
+    for k in 1..=backslashes {
+        let mut len = 0;
+        let ok = units.iter().all(|unit| {
+            let part = &rest[len.min(rest.len())..];
+            let escaped = part.len() >= k + 5
+                && part[..k].iter().all(|b| *b == b'\\')
+                && part[k] == b'u'
+                && std::str::from_utf8(&part[k + 1..k + 5])
+                    .ok()
+                    .and_then(|h| u16::from_str_radix(h, 16).ok())
+                    == Some(*unit);
+            len += k + 5;
+            escaped
+        });
+        if ok {
+            found.push(len);
+        }
+    }
+    // %XX for each byte, or %25XX.
+    for prefix in [&b"%"[..], &b"%25"[..]] {
+        let mut len = 0;
+        let ok = literal.iter().all(|byte| {
+            let part = &rest[len.min(rest.len())..];
+            let hex = part
+                .strip_prefix(prefix)
+                .and_then(|p| p.get(..2))
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            len += prefix.len() + 2;
+            hex == Some(*byte)
+        });
+        if ok {
+            found.push(len);
+        }
+    }
+    if c == ' ' && rest.first() == Some(&b'+') {
+        found.push(1);
+    }
+    // &#NN; &#xHH; and the named references of the characters that have one.
+    if rest.first() == Some(&b'&') {
+        if let Some(end) = rest.iter().take(12).position(|b| *b == b';') {
+            let name = String::from_utf8_lossy(&rest[1..end]).to_ascii_lowercase();
+            let code = if let Some(hex) = name.strip_prefix("#x") {
+                u32::from_str_radix(hex, 16).ok()
+            } else if let Some(dec) = name.strip_prefix('#') {
+                dec.parse().ok()
+            } else {
+                match name.as_str() {
+                    "quot" => Some('"' as u32),
+                    "amp" => Some('&' as u32),
+                    "lt" => Some('<' as u32),
+                    "gt" => Some('>' as u32),
+                    "apos" => Some('\'' as u32),
+                    _ => None,
+                }
+            };
+            if code == Some(c as u32) {
+                found.push(end + 1);
+            }
+        }
+    }
+    found
+}
+
+/// `text` cut to about `limit` bytes: its start and its end, with its size
+/// between them. What a target sends can be huge; a report grows with the
+/// number of checks, not with that.
+pub fn excerpt(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_owned();
+    }
+    let half = limit / 2;
+    let mut head = half;
+    while !text.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = text.len() - half;
+    while !text.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!(
+        "{} … ({} bytes in all; {} left out) … {}",
+        &text[..head],
+        text.len(),
+        tail - head,
+        &text[tail..]
+    )
 }
 
 /// The report with every secret masked in its free texts.
 pub fn redact_report(report: &Report, secrets: &[String]) -> Report {
     let mut shown = report.clone();
-    shown.target = redact(&shown.target, secrets);
+    shown.target = excerpt(&redact(&shown.target, secrets), 512);
+    // Masked first, then cut: a cut never leaves part of a key to see.
     for check in &mut shown.checks {
-        check.message = redact(&check.message, secrets);
+        check.message = excerpt(&redact(&check.message, secrets), 2048);
         for e in &mut check.evidence {
-            e.request = redact(&e.request, secrets);
-            e.expected = redact(&e.expected, secrets);
-            e.actual = redact(&e.actual, secrets);
-            e.diff = e.diff.as_deref().map(|d| redact(d, secrets));
+            e.request = excerpt(&redact(&e.request, secrets), 16 * 1024);
+            e.expected = excerpt(&redact(&e.expected, secrets), 2048);
+            e.actual = excerpt(&redact(&e.actual, secrets), 4096);
+            e.diff = e
+                .diff
+                .as_deref()
+                .map(|d| excerpt(&redact(d, secrets), 8192));
         }
     }
     // A panel's own words reach the ledger (statuses, charges) and the
@@ -107,6 +282,60 @@ mod tests {
         let text = serde_json::to_string(&shown).unwrap();
         assert!(!text.contains(&key), "{text}");
         assert!(text.contains("Pending ***"), "{text}");
+    }
+
+    #[test]
+    fn a_secret_is_masked_in_every_form_a_target_can_echo_it() {
+        let key = r#"Ab/C "d\e+é"#.to_owned();
+        let json = serde_json::to_string(&key).unwrap();
+        let json = &json[1..json.len() - 1];
+        let ascii_json: String = key.encode_utf16().map(|u| format!("\\u{u:04X}")).collect();
+        let percent: String = key.bytes().map(|b| format!("%{b:02x}")).collect();
+        let form = form_urlencoded::byte_serialize(key.as_bytes()).collect::<String>();
+        let twice = serde_json::to_string(&json).unwrap();
+        let twice = &twice[1..twice.len() - 1];
+        let html: String = key.chars().map(|c| format!("&#x{:X};", c as u32)).collect();
+        let mixed = r#"A\u0062\/C%20&quot;d\\e%2B\u00e9"#;
+        for form in [
+            key.as_str(),
+            json,
+            &json.replace('/', "\\/"),
+            &ascii_json,
+            &ascii_json.to_lowercase(),
+            &percent,
+            &percent.to_uppercase(),
+            &form,
+            twice,
+            &html,
+            mixed,
+        ] {
+            let text = format!("before {form} after");
+            assert_eq!(
+                super::redact(&text, std::slice::from_ref(&key)),
+                "before *** after",
+                "{form}"
+            );
+        }
+        // Other text is left alone, and a part of the key is not the key.
+        assert_eq!(super::redact("Ab/C d", std::slice::from_ref(&key)), "Ab/C d");
+    }
+
+    #[test]
+    fn a_text_built_to_make_the_search_explode_is_masked_not_searched_for_ever() {
+        let key = "\\".repeat(64);
+        let text = "\\".repeat(100_000);
+        let shown = super::redact(&text, &[key]);
+        assert!(!shown.contains(&"\\".repeat(64)));
+    }
+
+    #[test]
+    fn excerpts_keep_both_ends_and_the_size() {
+        let text = format!("{}{}", "a".repeat(10_000), "é".repeat(10_000));
+        let cut = super::excerpt(&text, 1000);
+        assert!(cut.len() < 1200, "{}", cut.len());
+        assert!(cut.starts_with("aaa") && cut.ends_with("ééé"));
+        assert!(cut.contains("30000 bytes in all"), "{cut}");
+        assert_eq!(super::excerpt("short", 1000), "short");
     }
 
     #[test]

@@ -358,7 +358,13 @@ pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<C
     }
 
     // Errors.
-    for (request, was) in &old.errors {
+    // A request only one side made (an older snapshot asked one this
+    // version no longer sends, such as an `add`) is not compared.
+    for (request, was) in old
+        .errors
+        .iter()
+        .filter(|(r, _)| new.errors.contains_key(*r))
+    {
         let now = new.errors.get(request);
         if now != Some(was) {
             let severity = match now {

@@ -629,19 +629,6 @@ pub async fn take(client: &Client, target: &str, orders: &[u64]) -> Result<Snaps
             .call_named("smm-conformance-no-such-action", &[])
             .await,
     );
-    let max_id = list.iter().filter_map(numeric_id).max().unwrap_or(0);
-    let service = max_id.saturating_add(1_000_000).to_string();
-    let unknown_service = client
-        .call(
-            Action::Add,
-            &[
-                (field::SERVICE, &service),
-                (field::LINK, "https://example.com/smm-conformance"),
-                (field::QUANTITY, "1000"),
-            ],
-        )
-        .await;
-    record("add for an unknown service", &unknown_service);
     record(
         "status of an unknown order",
         &client

@@ -2,6 +2,7 @@
 
 mod cli;
 mod detection;
+mod hostile;
 mod money;
 mod reports;
 mod robustness;
