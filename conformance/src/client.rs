@@ -162,11 +162,17 @@ pub enum AdminError {
     },
 }
 
+/// A body past this size is large (see [`Client::body`]).
+const LARGE_BODY: usize = 256 * 1024;
+/// How many large bodies are read at once.
+const LARGE_AT_ONCE: usize = 2;
+
 /// The client of one run.
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
     target: Arc<Target>,
+    large_bodies: Arc<tokio::sync::Semaphore>,
     next_slot: Arc<tokio::sync::Mutex<Instant>>,
     observations: Arc<Mutex<Observations>>,
 }
@@ -197,6 +203,7 @@ impl Client {
         Ok(Client {
             http,
             target: Arc::new(target),
+            large_bodies: Arc::new(tokio::sync::Semaphore::new(LARGE_AT_ONCE)),
             next_slot: Arc::new(tokio::sync::Mutex::new(Instant::now())),
             observations: Arc::new(Mutex::new(Observations::default())),
         })
@@ -358,11 +365,25 @@ impl Client {
             return Err(TransportError::TooLarge(limit));
         }
         let mut body = Vec::new();
+        // Past LARGE_BODY, a body is read only while it holds one of the few
+        // permits: however many requests are in flight, only so many large
+        // bodies take memory at once.
+        let mut large = None;
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > limit {
+                    let needed = body.len() + chunk.len();
+                    if needed > limit {
                         return Err(TransportError::TooLarge(limit));
+                    }
+                    if needed > LARGE_BODY && large.is_none() {
+                        large = Some(self.large_bodies.acquire().await);
+                    }
+                    // Doubling, but never past the limit: a body at the
+                    // limit holds the limit, not twice it.
+                    if needed > body.capacity() {
+                        let want = (body.capacity() * 2).max(needed).min(limit);
+                        body.reserve_exact(want - body.len());
                     }
                     body.extend_from_slice(&chunk);
                 }
