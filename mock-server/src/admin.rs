@@ -19,11 +19,18 @@
 //! | `PUT /__mock/profiles` | body `{"profiles": ["status-case"]}`: the panel-wide set |
 //! | `POST /__mock/profiles` | body `{"profile": "html-errors", "key": "test-key", "action": "add", "next": 2}` |
 //! | `DELETE /__mock/profiles` | drop the per-key / per-action overrides |
+//!
+//! Only for the mock's own origin ([`refuse_foreign`]): a web page the
+//! browser of the machine shows must not change the panel (a cross-origin
+//! form, or a DNS-rebound name).
 
+use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 
 use bytes::Bytes;
-use hyper::{Method, StatusCode};
+use hyper::header::{HOST, ORIGIN};
+use hyper::http::uri::Authority;
+use hyper::{HeaderMap, Method, StatusCode, Uri};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -85,8 +92,11 @@ impl AdminRequest {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let mut params: Vec<(String, String)> = Vec::new();
+        // A set of the names seen: a query of thousands of parameters is
+        // still read in linear time.
+        let mut seen = std::collections::HashSet::new();
         for (name, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-            if params.iter().any(|(n, _)| *n == name) {
+            if !seen.insert(name.clone()) {
                 return Err(AdminReadError::Repeated(name.into_owned()));
             }
             params.push((name.into_owned(), value.into_owned()));
@@ -124,6 +134,108 @@ impl AdminRequest {
 
 /// An admin answer: a status and a JSON value.
 pub type Reply = (StatusCode, Value);
+
+/// Where the mock is reached: the addresses an admin request's `Host` and
+/// `Origin` may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Own {
+    /// The address the mock listens on.
+    pub listen: SocketAddr,
+    /// The address the connection came in on: the listen address, unless
+    /// that is unspecified (`0.0.0.0`, `[::]`).
+    pub local: SocketAddr,
+}
+
+impl Own {
+    /// Whether `host` (a `Host` header's text, or an `Origin`'s authority)
+    /// names the mock: a loopback name (`localhost`, `127.0.0.1`, `[::1]`,
+    /// on any port if `any_port`, else on the mock's) or the listen or local
+    /// address with its port (80 when none is given; an IPv4 address and
+    /// its IPv6-mapped form alike).
+    fn names_me(&self, host: &str, any_port: bool) -> bool {
+        let Ok(authority) = host.parse::<Authority>() else {
+            return false;
+        };
+        if host.contains('@') {
+            return false;
+        }
+        let name = authority.host();
+        let port = authority.port_u16().unwrap_or(80);
+        let ip = name
+            .strip_prefix('[')
+            .and_then(|n| n.strip_suffix(']'))
+            .unwrap_or(name)
+            .parse::<IpAddr>()
+            .ok()
+            .map(|ip| ip.to_canonical());
+        let loopback =
+            name.eq_ignore_ascii_case("localhost") || ip.is_some_and(|ip| ip.is_loopback());
+        let on_my_port = any_port || port == self.listen.port();
+        (loopback && on_my_port)
+            || [self.listen, self.local]
+                .iter()
+                .any(|me| ip == Some(me.ip().to_canonical()) && port == me.port())
+    }
+}
+
+/// Refuses an admin request that a web page could have sent: a `Host` that
+/// is not the mock's ([`Own`]: a page whose name was rebound to 127.0.0.1
+/// sends its own), an `Origin` other than the mock's own
+/// (`http://127.0.0.1:<port>`, `http://localhost:<port>`, `http://[::1]:<port>`,
+/// `http://<listen address>`: any other page's request), and a `POST`,
+/// `PUT` or `PATCH` without `Content-Type: application/json` (the only
+/// types a page can send cross-origin without the browser asking first are
+/// forms and plain text). `None` lets it through.
+pub fn refuse_foreign(method: &Method, headers: &HeaderMap, own: Own) -> Option<Reply> {
+    let text = |name| {
+        headers
+            .get(name)
+            .map(|v| v.to_str().unwrap_or("(not text)"))
+    };
+    let host = text(HOST);
+    if !host.is_some_and(|host| own.names_me(host, true)) {
+        return Some(error(
+            StatusCode::FORBIDDEN,
+            format!(
+                "the admin API answers only requests for the mock's own address (Host: localhost, 127.0.0.1 or [::1], or {}); Host {} is refused",
+                own.listen,
+                host.map_or("missing".to_owned(), |h| format!("`{h}`"))
+            ),
+        ));
+    }
+    if let Some(origin) = text(ORIGIN) {
+        let own_origin = origin.parse::<Uri>().is_ok_and(|uri| {
+            uri.scheme_str() == Some("http")
+                && uri.path() == "/"
+                && uri.query().is_none()
+                && uri
+                    .authority()
+                    .is_some_and(|a| own.names_me(a.as_str(), false))
+        });
+        if !own_origin {
+            return Some(error(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "the admin API answers no web page but its own (Origin http://127.0.0.1:{}, http://localhost:{0} or http://{}); Origin `{origin}` is refused",
+                    own.listen.port(),
+                    own.listen
+                ),
+            ));
+        }
+    }
+    let has_body = matches!(*method, Method::POST | Method::PUT | Method::PATCH);
+    let json = text(hyper::header::CONTENT_TYPE).is_some_and(|ct| {
+        let essence = ct.split(';').next().unwrap_or("").trim();
+        essence.eq_ignore_ascii_case("application/json")
+    });
+    if has_body && !json {
+        return Some(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("an admin {method} must be sent with Content-Type: application/json (even with no body)"),
+        ));
+    }
+    None
+}
 
 fn error(status: StatusCode, message: impl Into<String>) -> Reply {
     (status, json!({ "error": message.into() }))
@@ -175,8 +287,56 @@ struct AddOverride {
     next: Option<u32>,
 }
 
-/// Answers one admin request.
-pub fn handle(shared: &Shared, request: &AdminRequest) -> Reply {
+/// Answers one admin request: its status, and its body as pretty JSON.
+pub fn handle(shared: &Shared, request: &AdminRequest) -> (StatusCode, Vec<u8>) {
+    if request.segments == ["journal"] && request.method == Method::GET {
+        return journal(shared, request);
+    }
+    let (status, value) = route(shared, request);
+    (status, pretty(&value))
+}
+
+/// A JSON value as an admin body: pretty, with a final newline.
+pub fn pretty(value: &Value) -> Vec<u8> {
+    let mut body = serde_json::to_vec_pretty(value).unwrap_or_default();
+    body.push(b'\n');
+    body
+}
+
+/// `GET /__mock/journal?limit=N`, written straight to bytes: a page of
+/// entries is never built as one JSON value first (of a full journal of
+/// large forms, that would take a hundred MB for a moment).
+fn journal(shared: &Shared, request: &AdminRequest) -> (StatusCode, Vec<u8>) {
+    /// The page: the journal's counts, and its last entries.
+    #[derive(serde::Serialize)]
+    struct Page<'a> {
+        total: u64,
+        capacity: usize,
+        entries: Vec<&'a crate::journal::Entry>,
+    }
+    let state = shared.lock();
+    let journal = &state.journal;
+    let limit = match request.param("limit").map(str::parse::<usize>) {
+        None => journal.capacity(),
+        Some(Ok(limit)) => limit,
+        Some(Err(_)) => {
+            let (status, value) = error(StatusCode::BAD_REQUEST, "limit must be a number ≥ 0");
+            return (status, pretty(&value));
+        }
+    };
+    let skip = journal.entries().len().saturating_sub(limit);
+    let page = Page {
+        total: journal.total(),
+        capacity: journal.capacity(),
+        entries: journal.entries().skip(skip).collect(),
+    };
+    let mut body = serde_json::to_vec_pretty(&page).unwrap_or_default();
+    body.push(b'\n');
+    (StatusCode::OK, body)
+}
+
+/// Answers one admin request but the journal's.
+fn route(shared: &Shared, request: &AdminRequest) -> Reply {
     let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
     let method = &request.method;
     let method_not_allowed = || error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here");
@@ -205,23 +365,6 @@ pub fn handle(shared: &Shared, request: &AdminRequest) -> Reply {
                     "ticks must be an integer from 0 to 1000000",
                 ),
             }
-        }
-        (["journal"], &Method::GET) => {
-            let state = shared.lock();
-            let journal = &state.journal;
-            let limit = match request.param("limit").map(str::parse::<usize>) {
-                None => journal.capacity(),
-                Some(Ok(limit)) => limit,
-                Some(Err(_)) => {
-                    return error(StatusCode::BAD_REQUEST, "limit must be a number ≥ 0")
-                }
-            };
-            let skip = journal.entries().len().saturating_sub(limit);
-            let entries: Vec<&crate::journal::Entry> = journal.entries().skip(skip).collect();
-            (
-                StatusCode::OK,
-                json!({ "total": journal.total(), "capacity": journal.capacity(), "entries": entries }),
-            )
         }
         (["accounts"], &Method::GET) => {
             let state = shared.lock();
@@ -522,4 +665,81 @@ fn add_override(shared: &Shared, request: &AdminRequest) -> Reply {
         remaining: body.next,
     });
     profiles(shared)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(n, v)| {
+                (
+                    hyper::header::HeaderName::from_static(n),
+                    v.parse().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn on_all_interfaces_the_address_a_connection_came_in_on_is_the_mocks_own() {
+        let own = Own {
+            listen: "0.0.0.0:8080".parse().unwrap(),
+            local: "192.168.1.5:8080".parse().unwrap(),
+        };
+        let allowed = |pairs: &[(&'static str, &str)]| {
+            refuse_foreign(&Method::GET, &headers(pairs), own).is_none()
+        };
+        assert!(allowed(&[("host", "192.168.1.5:8080")]));
+        assert!(allowed(&[("host", "0.0.0.0:8080")]));
+        assert!(allowed(&[("host", "localhost:18080")]), "a forwarded port");
+        assert!(!allowed(&[("host", "192.168.1.5:8081")]));
+        assert!(!allowed(&[("host", "192.168.1.6:8080")]));
+        assert!(
+            !allowed(&[("host", "192.168.1.5")]),
+            "port 80 is not the mock's"
+        );
+        assert!(allowed(&[
+            ("host", "192.168.1.5:8080"),
+            ("origin", "http://192.168.1.5:8080")
+        ]));
+        assert!(allowed(&[
+            ("host", "localhost:8080"),
+            ("origin", "http://localhost:8080")
+        ]));
+        assert!(!allowed(&[
+            ("host", "localhost:8080"),
+            ("origin", "http://localhost:18080")
+        ]));
+        let dual_stack = Own {
+            listen: "[::]:8080".parse().unwrap(),
+            local: "[::ffff:192.168.1.5]:8080".parse().unwrap(),
+        };
+        let host = headers(&[("host", "192.168.1.5:8080")]);
+        assert!(refuse_foreign(&Method::GET, &host, dual_stack).is_none());
+        let v6 = Own {
+            listen: "[::1]:80".parse().unwrap(),
+            local: "[::1]:80".parse().unwrap(),
+        };
+        let refused = |pairs: &[(&'static str, &str)]| {
+            refuse_foreign(&Method::DELETE, &headers(pairs), v6).map(|(status, _)| status)
+        };
+        assert_eq!(
+            refused(&[("host", "[::1]"), ("origin", "http://[::1]")]),
+            None
+        );
+        assert_eq!(
+            refused(&[
+                ("host", "[0:0:0:0:0:0:0:1]"),
+                ("origin", "http://localhost")
+            ]),
+            None
+        );
+        assert_eq!(
+            refused(&[("host", "[::1]"), ("origin", "http://[::2]")]),
+            Some(StatusCode::FORBIDDEN)
+        );
+    }
 }

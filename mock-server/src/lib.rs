@@ -83,6 +83,9 @@ pub struct Config {
     /// keep-alive connection included), then its body; past it, the
     /// connection is closed.
     pub read_timeout: Duration,
+    /// The most connections held at once; past it, new ones wait to be
+    /// accepted until one closes (default [`server::MAX_CONNECTIONS`]).
+    pub max_connections: usize,
 }
 
 impl Config {
@@ -98,6 +101,7 @@ impl Config {
             journal: journal::DEFAULT_CAPACITY,
             profiles: profile::Profiles::NONE,
             read_timeout: server::READ_TIMEOUT,
+            max_connections: server::MAX_CONNECTIONS,
         }
     }
 }
@@ -107,6 +111,7 @@ impl Config {
 pub struct MockPanel {
     addr: SocketAddr,
     shared: Arc<shared::Shared>,
+    connections: Arc<server::Connections>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -135,7 +140,9 @@ impl MockPanel {
             admin: config.admin,
             paths: profiles,
             read_timeout: config.read_timeout,
+            listen: addr,
         });
+        let connections = Arc::new(server::Connections::new(config.max_connections));
         let (stop, stopped) = oneshot::channel::<()>();
         let ticker = config.tick.filter(|t| !t.is_zero()).map(|every| {
             let shared = Arc::clone(&shared);
@@ -151,8 +158,9 @@ impl MockPanel {
             })
         });
         let serving = Arc::clone(&shared);
+        let held = Arc::clone(&connections);
         let task = tokio::spawn(async move {
-            server::serve(listener, serving, async {
+            server::serve(listener, serving, held, async {
                 let _ = stopped.await;
             })
             .await;
@@ -163,6 +171,7 @@ impl MockPanel {
         Ok(MockPanel {
             addr,
             shared,
+            connections,
             stop: Some(stop),
             task: Some(task),
         })
@@ -186,6 +195,16 @@ impl MockPanel {
     /// Runs `f` on the panel's state (for tests that look inside).
     pub fn with_panel<T>(&self, f: impl FnOnce(&mut Panel) -> T) -> T {
         f(&mut self.shared.lock().panel)
+    }
+
+    /// Runs `f` on the request journal (for tests that look inside).
+    pub fn with_journal<T>(&self, f: impl FnOnce(&journal::Journal) -> T) -> T {
+        f(&self.shared.lock().journal)
+    }
+
+    /// The connections it holds: how many are open, and were accepted.
+    pub fn connections(&self) -> &server::Connections {
+        &self.connections
     }
 
     /// Stops accepting, drains open connections for at most 2 s, and returns

@@ -36,6 +36,9 @@ struct Args {
     /// Turn off the admin API under /__mock/.
     #[arg(long)]
     no_admin: bool,
+    /// The most connections held at once; past it, new ones wait to be accepted until one closes.
+    #[arg(long, default_value_t = smm_mock::server::MAX_CONNECTIONS, value_name = "N")]
+    max_connections: usize,
     /// How many requests the journal (GET /__mock/journal) keeps.
     #[arg(long, default_value_t = smm_mock::journal::DEFAULT_CAPACITY, value_name = "N")]
     journal: usize,
@@ -115,6 +118,10 @@ fn main() -> ExitCode {
         eprintln!("smm-mock: --tick-ms must be at least 1");
         return ExitCode::from(2);
     }
+    if args.max_connections == 0 {
+        eprintln!("smm-mock: --max-connections must be at least 1");
+        return ExitCode::from(2);
+    }
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -155,6 +162,7 @@ fn main() -> ExitCode {
             tick: args.tick_ms.map(Duration::from_millis),
             admin: !args.no_admin,
             journal: args.journal,
+            max_connections: args.max_connections,
             profiles: args.profiles.iter().copied().collect(),
             ..Config::new(fixture)
         };

@@ -7,11 +7,18 @@
 //! off, or a JSON 404. No lock is held across an `.await`: the body is read
 //! first, then the state is locked for the answer (and locked again for a
 //! balance write the answer left for later, [`STALE_WRITE_DELAY`] on).
+//!
+//! At most [`Connections`]' limit are held at once, and accept errors
+//! (out of file descriptors) are backed off, so a flood of sockets neither
+//! starves the connections already in nor spins the server; a client that
+//! half-closes after its request is answered all the same.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
@@ -23,10 +30,12 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::admin::{AdminRequest, ADMIN_BODY_LIMIT};
+use crate::admin::{AdminRequest, Own, ADMIN_BODY_LIMIT};
 use crate::error::ApiError;
 use crate::reply::{Answer, Delivery};
 use crate::request::{BodyKind, Fields, ReadError, BODY_LIMIT};
@@ -56,50 +65,214 @@ pub fn json(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>>
     response
 }
 
+/// How many connections a server holds at once by default (the default of
+/// [`crate::Config::max_connections`]): half the 1,024 open files a process
+/// may have by default on Linux, so that connections alone never run it out
+/// of file descriptors (the rest is the listener, the runtime's, a fixture,
+/// stdio), and far more than a test suite or a load test opens.
+pub const MAX_CONNECTIONS: usize = 512;
+
+/// The first wait after an accept error, doubled after each one that follows.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// The longest wait after an accept error.
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
+/// The connections a server holds: at most its limit at once. Past the
+/// limit the server stops accepting (new connections wait in the kernel's
+/// queue) until one closes, so that the connections already in are still
+/// answered, and a flood of idle sockets cannot run it out of file
+/// descriptors.
+#[derive(Debug)]
+pub struct Connections {
+    limit: usize,
+    permits: Arc<Semaphore>,
+    accepted: AtomicU64,
+    closed: AtomicU64,
+}
+
+impl Connections {
+    /// Room for `limit` connections at once (at least 1).
+    pub fn new(limit: usize) -> Connections {
+        let limit = limit.clamp(1, Semaphore::MAX_PERMITS);
+        Connections {
+            limit,
+            permits: Arc::new(Semaphore::new(limit)),
+            accepted: AtomicU64::new(0),
+            closed: AtomicU64::new(0),
+        }
+    }
+
+    /// The most connections held at once.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// The connections open now.
+    pub fn open(&self) -> usize {
+        let closed = self.closed.load(Ordering::Relaxed);
+        let open = self.accepted().saturating_sub(closed);
+        usize::try_from(open).unwrap_or(usize::MAX)
+    }
+
+    /// The connections accepted since start.
+    pub fn accepted(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
+    }
+}
+
+/// A connection's room among [`Connections`]: given back, and the
+/// connection counted closed, when its task ends (or is aborted).
+struct Room {
+    _permit: OwnedSemaphorePermit,
+    connections: Arc<Connections>,
+}
+
+impl Drop for Room {
+    fn drop(&mut self) {
+        self.connections.closed.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Accept errors waited out: out of file descriptors (`EMFILE`, `ENFILE`)
+/// or of memory, the listener is retried after [`ACCEPT_BACKOFF`], doubling
+/// to [`ACCEPT_BACKOFF_MAX`]; one warning when a burst of errors starts, one
+/// line when accepting works again, never one per attempt.
+#[derive(Debug, Default)]
+struct Backoff {
+    /// Errors in a row.
+    failures: u64,
+    /// When the burst started.
+    since: Option<Instant>,
+    /// The last wait.
+    delay: Duration,
+    /// When to try again.
+    retry_at: Option<tokio::time::Instant>,
+}
+
+impl Backoff {
+    /// An accept failed.
+    fn failed(&mut self, e: &std::io::Error) {
+        self.delay = if self.failures == 0 {
+            tracing::warn!(
+                "accept failed: {e}; retrying after {ACCEPT_BACKOFF:?}, doubling to {ACCEPT_BACKOFF_MAX:?}, until it works again (open connections are still served)"
+            );
+            self.since = Some(Instant::now());
+            ACCEPT_BACKOFF
+        } else {
+            (self.delay * 2).min(ACCEPT_BACKOFF_MAX)
+        };
+        self.failures += 1;
+        self.retry_at = Some(tokio::time::Instant::now() + self.delay);
+    }
+
+    /// An accept worked.
+    fn worked(&mut self) {
+        if self.failures > 0 {
+            let took = self.since.map(|t| t.elapsed()).unwrap_or_default();
+            tracing::warn!(
+                "accepting again after {} failed accepts in {:.1} s",
+                self.failures,
+                took.as_secs_f64()
+            );
+        }
+        *self = Backoff::default();
+    }
+}
+
+/// Whether an accept error is the one connection's (it went before it was
+/// accepted): the next accept is tried at once.
+fn only_that_connection(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionReset | ConnectionRefused | Interrupted | WouldBlock
+    )
+}
+
 /// Serves HTTP on `listener` until `shutdown` resolves, then drains for at
-/// most [`DRAIN`] and closes what is left.
-pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Future<Output = ()>) {
+/// most [`DRAIN`] and closes what is left. At most `connections`' limit are
+/// held at once (see [`Connections`]); accept errors are backed off (see
+/// [`Backoff`]).
+pub async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    connections: Arc<Connections>,
+    shutdown: impl Future<Output = ()>,
+) {
     let graceful = GracefulShutdown::new();
-    let mut connections = JoinSet::new();
+    let mut tasks = JoinSet::new();
+    let mut backoff = Backoff::default();
     tokio::pin!(shutdown);
     loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        tracing::warn!("accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(5)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let shared = Arc::clone(&shared);
-                let waiting = Arc::new(Waiting::new(shared.read_timeout));
-                let watched = Arc::clone(&waiting);
-                let service = service_fn(move |req| {
-                    let (shared, waiting) = (Arc::clone(&shared), Arc::clone(&watched));
-                    async move {
-                        let before = waiting.busy();
-                        let answer = route(shared, req).await;
-                        waiting.done(before);
-                        answer
-                    }
-                });
-                let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-                let connection = graceful.watch(connection);
-                let (ended, end) = tokio::sync::oneshot::channel::<()>();
-                let serving = connections.spawn(async move {
-                    let _ = connection.await;
-                    drop(ended);
-                });
-                // The watchdog is a task of its own, so that answering a
-                // request never polls its timer; it ends with the connection.
-                tokio::spawn(async move { waiting.close_when_too_long(serving, end).await });
+        let retry_at = backoff.retry_at;
+        // A room first, then a connection: past the limit nothing is
+        // accepted until a connection ends.
+        let next = async {
+            if let Some(at) = retry_at {
+                tokio::time::sleep_until(at).await;
             }
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            let permit = Arc::clone(&connections.permits).acquire_owned().await;
+            (permit, listener.accept().await)
+        };
+        let (permit, accepted) = tokio::select! {
+            next = next => next,
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
             () = &mut shutdown => break,
-        }
+        };
+        let Ok(permit) = permit else {
+            break; // The semaphore is never closed.
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) if only_that_connection(&e) => continue,
+            Err(e) => {
+                backoff.failed(&e);
+                continue;
+            }
+        };
+        backoff.worked();
+        connections.accepted.fetch_add(1, Ordering::Relaxed);
+        let room = Room {
+            _permit: permit,
+            connections: Arc::clone(&connections),
+        };
+        let _ = stream.set_nodelay(true);
+        let own = Own {
+            listen: shared.listen,
+            local: stream.local_addr().unwrap_or(shared.listen),
+        };
+        let socket = Socket(Arc::new(stream));
+        let shared = Arc::clone(&shared);
+        let waiting = Arc::new(Waiting::new(shared.read_timeout));
+        let watched = Arc::clone(&waiting);
+        let client = socket.clone();
+        let service = service_fn(move |req| {
+            let (shared, waiting) = (Arc::clone(&shared), Arc::clone(&watched));
+            let client = client.clone();
+            async move {
+                let before = waiting.busy();
+                let answer = route(shared, own, client, req).await;
+                waiting.done(before);
+                answer
+            }
+        });
+        // `half_close`: a client that shuts its write side once it has sent
+        // its request (its end of the body) is still answered; hyper would
+        // otherwise take that end for a close and drop the request unanswered.
+        let connection = http1::Builder::new()
+            .half_close(true)
+            .serve_connection(TokioIo::new(socket), service);
+        let connection = graceful.watch(connection);
+        let (ended, end) = tokio::sync::oneshot::channel::<()>();
+        let serving = tasks.spawn(async move {
+            let _ = connection.await;
+            drop(ended);
+            drop(room);
+        });
+        // The watchdog is a task of its own, so that answering a request
+        // never polls its timer; it ends with the connection.
+        tokio::spawn(async move { waiting.close_when_too_long(serving, end).await });
     }
     drop(listener);
     if tokio::time::timeout(DRAIN, graceful.shutdown())
@@ -108,10 +281,108 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, shutdown: impl Fu
     {
         tracing::info!(
             "closing {} connection(s) still open after {DRAIN:?}",
-            connections.len()
+            tasks.len()
         );
     }
-    connections.shutdown().await;
+    tasks.shutdown().await;
+}
+
+/// A connection's socket, shared: hyper reads and writes it, and a request
+/// held without an answer (`hang`) watches it for the client to go, which
+/// hyper, reading no further while a request is answered (`half_close`), no
+/// longer sees.
+#[derive(Debug, Clone)]
+struct Socket(Arc<TcpStream>);
+
+impl Socket {
+    /// Resolves once the client has closed its side of the connection (or
+    /// it failed). Bytes the client sent after its request (a pipelined
+    /// one, unread) hide the close: then it never resolves.
+    async fn client_gone(&self) {
+        let mut byte = [0u8; 1];
+        match self.0.peek(&mut byte).await {
+            Ok(0) | Err(_) => {}
+            Ok(_) => std::future::pending().await,
+        }
+    }
+}
+
+impl AsyncRead for Socket {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        loop {
+            ready!(self.0.poll_read_ready(cx))?;
+            match self.0.try_read_buf(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                read => return Poll::Ready(read.map(drop)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for Socket {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        loop {
+            ready!(self.0.poll_write_ready(cx))?;
+            match self.0.try_write(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                written => return Poll::Ready(written),
+            }
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        loop {
+            ready!(self.0.poll_write_ready(cx))?;
+            match self.0.try_write_vectored(bufs) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                written => return Poll::Ready(written),
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(shutdown_write(&self.0))
+    }
+}
+
+/// Shuts the write side of a shared stream (tokio does it only through
+/// `&mut`): through a duplicate of its handle, for a moment. Without one (out
+/// of file descriptors) the socket is closed all the same when the
+/// connection ends.
+fn shutdown_write(stream: &TcpStream) -> std::io::Result<()> {
+    #[cfg(unix)]
+    let handle = std::os::fd::AsFd::as_fd(stream).try_clone_to_owned();
+    #[cfg(windows)]
+    let handle = std::os::windows::io::AsSocket::as_socket(stream).try_clone_to_owned();
+    #[cfg(any(unix, windows))]
+    if let Ok(handle) = handle {
+        let shared = std::net::TcpStream::from(handle);
+        match shared.shutdown(std::net::Shutdown::Write) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotConnected => {}
+            done => return done,
+        }
+    }
+    Ok(())
 }
 
 /// Whether a connection has been waiting too long for, or reading, its next
@@ -184,13 +455,15 @@ impl Waiting {
     }
 }
 
-/// The connection is dropped without an answer (profile `connection-reset`).
+/// The connection is closed without an answer: on purpose
+/// (`connection-reset`), or once the client of a request never answered
+/// (`hang`) has gone.
 #[derive(Debug)]
 pub struct Dropped;
 
 impl std::fmt::Display for Dropped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection dropped on purpose (profile connection-reset)")
+        f.write_str("connection dropped on purpose (profile connection-reset or hang)")
     }
 }
 
@@ -198,10 +471,12 @@ impl std::error::Error for Dropped {}
 
 async fn route(
     shared: Arc<Shared>,
+    own: Own,
+    client: Socket,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     match crate::router::route(req.uri().path(), shared.paths, shared.admin) {
-        Route::Api => api_answer(shared, req).await,
+        Route::Api => api_answer(shared, client, req).await,
         Route::Redirect(target) => {
             let mut response = json(StatusCode::MOVED_PERMANENTLY, Bytes::new());
             let target =
@@ -211,7 +486,7 @@ async fn route(
                 .insert(hyper::header::LOCATION, target);
             Ok(response)
         }
-        Route::Admin => Ok(admin_answer(&shared, req).await),
+        Route::Admin => Ok(admin_answer(&shared, own, req).await),
         Route::NotFound { api } => {
             let body = format!(
                 r#"{{"error":"Not found: {}; the API is POST {api}"}}"#,
@@ -222,11 +497,17 @@ async fn route(
     }
 }
 
-/// Reads an admin request and answers it, as pretty JSON.
-async fn admin_answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+/// Reads an admin request and answers it, as pretty JSON; refuses it
+/// unread unless it comes from the mock's own origin
+/// ([`crate::admin::refuse_foreign`]).
+async fn admin_answer(shared: &Shared, own: Own, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let method = req.method().clone();
     let uri = req.uri().clone();
-    let (status, value) = async {
+    let refused = crate::admin::refuse_foreign(&method, req.headers(), own);
+    let (status, body) = async {
+        if let Some((status, value)) = refused {
+            return Ok((status, crate::admin::pretty(&value)));
+        }
         let body = if method == Method::POST || method == Method::PUT {
             read_body(req, ADMIN_BODY_LIMIT, shared.read_timeout)
                 .await
@@ -239,10 +520,11 @@ async fn admin_answer(shared: &Shared, req: Request<Incoming>) -> Response<Full<
         Ok::<_, String>(crate::admin::handle(shared, &request))
     }
     .await
-    .unwrap_or_else(|e| (StatusCode::BAD_REQUEST, serde_json::json!({ "error": e })));
+    .unwrap_or_else(|e| {
+        let error = serde_json::json!({ "error": e });
+        (StatusCode::BAD_REQUEST, crate::admin::pretty(&error))
+    });
     tracing::info!(target: "smm_mock::admin", "{method} {} -> {}", uri.path(), status.as_u16());
-    let mut body = serde_json::to_vec_pretty(&value).unwrap_or_default();
-    body.push(b'\n');
     json(status, body)
 }
 
@@ -376,6 +658,7 @@ async fn read_fields(
 
 async fn api_answer(
     shared: Arc<Shared>,
+    client: Socket,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     let started =
@@ -406,7 +689,11 @@ async fn api_answer(
     match answer.delivery {
         Delivery::Now => {}
         Delivery::After(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
-        Delivery::Never => std::future::pending::<()>().await,
+        Delivery::Never => {
+            // Never answered; the connection is let go once the client is.
+            client.client_gone().await;
+            return Err(Dropped);
+        }
         Delivery::Reset => return Err(Dropped),
     }
     let mut response = json(

@@ -78,6 +78,9 @@ pub struct Shared {
     /// How long a client may take to send a request's headers (an idle
     /// keep-alive connection included), then its body.
     pub read_timeout: std::time::Duration,
+    /// The address the server listens on (what an admin request's `Host`
+    /// may name, see [`crate::admin::Own`]).
+    pub listen: std::net::SocketAddr,
 }
 
 impl Shared {

@@ -1,10 +1,10 @@
 //! The admin API (issue point 7): reset, clock, journal, balances, orders;
 //! never on the API path, and off with a flag.
 
-use serde_json::json;
+use serde_json::{json, Value};
 use smm_mock::{Config, Fixture};
 
-use crate::support::{error_of, Mock};
+use crate::support::{error_of, http, Mock};
 
 #[tokio::test]
 async fn reset_goes_back_to_the_fixture() {
@@ -60,6 +60,69 @@ async fn the_journal_keeps_the_last_requests_with_their_answers() {
     assert_eq!(last["response"], json!({"error": "Incorrect request"}));
     let (_, limited) = mock.admin("GET", "/journal?limit=1", None).await;
     assert_eq!(limited["entries"].as_array().unwrap().len(), 1);
+}
+
+/// A 64 KiB request can make the journal keep neither 64 KiB nor all its
+/// fields: filled with them, the default journal stays a few MB, and a page
+/// of it well under 1 MB.
+#[tokio::test]
+async fn a_journal_full_of_64_kib_requests_stays_small() {
+    use smm_mock::journal::{DEFAULT_CAPACITY, ENTRY_BOUND, EXCERPT};
+    let mock = Mock::start().await;
+    // Short fields past the excerpt (the most a form can show per byte),
+    // then one long one.
+    let mut fields = String::from("key=test-key&action=balance");
+    let mut i = 0;
+    while fields.len() < 2 * EXCERPT {
+        fields.push_str(&format!("&f{i}=x"));
+        i += 1;
+    }
+    fields.push_str("&pad=");
+    fields.extend(std::iter::repeat_n('x', 60_000 - fields.len()));
+    let mut body = fields.clone().into_bytes();
+    body.resize(smm_mock::request::BODY_LIMIT, b'x');
+    for n in 0..DEFAULT_CAPACITY {
+        // Every other request has its 60 KB in the query string instead.
+        let raw = if n % 2 == 0 {
+            let form = Some("application/x-www-form-urlencoded");
+            mock.raw("POST", "/api/v2", form, body.clone()).await
+        } else {
+            mock.raw("GET", &format!("/api/v2?{fields}"), None, Vec::new())
+                .await
+        };
+        assert_eq!(raw.json()["balance"], "1000.00000");
+    }
+    let (kept, retained, largest) = mock.panel.with_journal(|j| {
+        let largest = j.entries().map(|e| e.retained_bytes()).max();
+        (j.entries().len(), j.retained_bytes(), largest.unwrap_or(0))
+    });
+    assert_eq!(kept, DEFAULT_CAPACITY);
+    assert!(largest <= ENTRY_BOUND, "an entry holds {largest} bytes");
+    assert!(
+        retained <= DEFAULT_CAPACITY * (EXCERPT + 512),
+        "{retained} bytes for {kept} entries of 64 KiB requests"
+    );
+    let page = mock
+        .raw("GET", "/__mock/journal?limit=50", None, Vec::new())
+        .await;
+    assert!(page.body.len() < 1_000_000, "{} bytes", page.body.len());
+    let page = page.json();
+    let entries = page["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 50);
+    let (post, get) = (&entries[48], &entries[49]);
+    assert_eq!(
+        (&get["method"], &get["query_bytes"]),
+        (&json!("GET"), &json!(fields.len()))
+    );
+    assert_eq!(
+        (&post["method"], &post["body_bytes"]),
+        (&json!("POST"), &json!(body.len()))
+    );
+    for entry in [get, post] {
+        let shown = entry["fields"].as_object().unwrap();
+        assert_eq!(shown["action"], "balance");
+        assert!(shown.len() > 100 && shown.len() < 1_000, "{}", shown.len());
+    }
 }
 
 #[tokio::test]
@@ -222,4 +285,234 @@ async fn the_admin_api_is_never_on_the_api_path() {
     let mock = Mock::start().await;
     let body = mock.call(&[("action", "reset")]).await;
     assert_eq!(error_of(&body), "Incorrect request");
+}
+
+/// An admin request with these headers (and the mock's own `Host` unless
+/// one is among them): the status, and the error if it is one.
+async fn admin_with(
+    mock: &Mock,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let own_host = mock.panel.addr().to_string();
+    let mut all: Vec<(&str, &str)> = headers.to_vec();
+    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        all.push(("Host", &own_host));
+    }
+    let (status, body) = http(mock.panel.addr(), method, path, &all, body.as_bytes()).await;
+    let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    (status, value["error"].as_str().unwrap_or("").to_owned())
+}
+
+#[tokio::test]
+async fn only_requests_for_the_mocks_own_address_reach_the_admin_api() {
+    let mock = Mock::manual().await;
+    let port = mock.panel.addr().port();
+    let json = ("Content-Type", "application/json");
+    let own = [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("LocalHost:{port}"),
+        format!("[::1]:{port}"),
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "localhost:9".to_owned(),
+    ];
+    for host in &own {
+        let (status, error) = admin_with(
+            &mock,
+            "POST",
+            "/__mock/clock/advance",
+            &[("Host", host), json],
+            "{}",
+        )
+        .await;
+        assert_eq!((status, error.as_str()), (200, ""), "Host {host}");
+    }
+    let foreign = [
+        format!("evil.example:{port}"),
+        "evil.example".to_owned(),
+        format!("127.0.0.1.nip.io:{port}"),
+        format!("localhost.evil.example:{port}"),
+        format!("10.1.2.3:{port}"),
+        format!("user@localhost:{port}"),
+        String::new(),
+    ];
+    for host in &foreign {
+        let (status, error) = admin_with(
+            &mock,
+            "POST",
+            "/__mock/clock/advance",
+            &[("Host", host), json],
+            "{}",
+        )
+        .await;
+        assert_eq!(status, 403, "Host {host}: {error}");
+        assert!(error.contains("own address"), "{error}");
+    }
+    let no_host = http(mock.panel.addr(), "POST", "/__mock/reset", &[json], b"").await;
+    assert_eq!(no_host.0, 403, "no Host at all");
+    let (_, clock) = mock.admin("GET", "/clock", None).await;
+    assert_eq!(
+        clock["tick"],
+        own.len(),
+        "only the allowed requests moved the clock"
+    );
+}
+
+#[tokio::test]
+async fn a_web_page_of_another_origin_cannot_use_the_admin_api() {
+    let mock = Mock::manual().await;
+    let port = mock.panel.addr().port();
+    let json = ("Content-Type", "application/json");
+    let own = [
+        format!("http://127.0.0.1:{port}"),
+        format!("http://localhost:{port}"),
+        format!("http://[::1]:{port}"),
+    ];
+    for origin in &own {
+        let headers = [("Origin", origin.as_str()), json];
+        let (status, error) =
+            admin_with(&mock, "POST", "/__mock/clock/advance", &headers, "{}").await;
+        assert_eq!((status, error.as_str()), (200, ""), "Origin {origin}");
+    }
+    let foreign = [
+        "http://evil.example".to_owned(),
+        format!("http://evil.example:{port}"),
+        "null".to_owned(),
+        format!("http://localhost:{}", port.wrapping_add(1)),
+        format!("https://127.0.0.1:{port}"),
+        format!("http://127.0.0.1:{port}/x"),
+        format!("http://127.0.0.1:{port}.evil.example"),
+    ];
+    for origin in &foreign {
+        for (method, path) in [("POST", "/__mock/clock/advance"), ("GET", "/__mock/clock")] {
+            let headers = [("Origin", origin.as_str()), json];
+            let (status, error) = admin_with(&mock, method, path, &headers, "").await;
+            assert_eq!(status, 403, "{method} with Origin {origin}: {error}");
+            assert!(error.contains("web page"), "{error}");
+        }
+    }
+    let (_, clock) = mock.admin("GET", "/clock", None).await;
+    assert_eq!(
+        clock["tick"],
+        own.len(),
+        "only the allowed requests moved the clock"
+    );
+}
+
+#[tokio::test]
+async fn admin_requests_that_change_the_panel_must_be_json() {
+    let mock = Mock::manual().await;
+    for (content_type, expected) in [
+        (Some("application/json"), 200),
+        (Some("Application/JSON; charset=utf-8"), 200),
+        (Some("text/plain"), 415),
+        (Some("application/x-www-form-urlencoded"), 415),
+        (Some("multipart/form-data; boundary=x"), 415),
+        (None, 415),
+    ] {
+        let headers: Vec<(&str, &str)> = content_type
+            .iter()
+            .map(|ct| ("Content-Type", *ct))
+            .collect();
+        for (method, path, body) in [
+            ("POST", "/__mock/clock/advance", r#"{"ticks": 2}"#),
+            (
+                "PUT",
+                "/__mock/accounts/empty-key/balance",
+                r#"{"balance": "7"}"#,
+            ),
+            ("POST", "/__mock/reset", ""),
+            ("PATCH", "/__mock/profiles", "{}"),
+        ] {
+            let (status, error) = admin_with(&mock, method, path, &headers, body).await;
+            let expected = match (expected, method) {
+                (200, "PATCH") => 405,
+                _ => expected,
+            };
+            assert_eq!(
+                status, expected,
+                "{method} {path} as {content_type:?}: {error}"
+            );
+            if status == 415 {
+                assert!(error.contains("Content-Type: application/json"), "{error}");
+            }
+        }
+    }
+    // GET and DELETE carry no body: no content type needed.
+    let (status, _) = admin_with(&mock, "GET", "/__mock/clock", &[], "").await;
+    assert_eq!(status, 200);
+    let (status, _) = admin_with(&mock, "DELETE", "/__mock/profiles", &[], "").await;
+    assert_eq!(status, 200);
+    let (_, clock) = mock.admin("GET", "/clock", None).await;
+    assert_eq!(clock["tick"], 0, "the last allowed request was a reset");
+}
+
+#[tokio::test]
+async fn the_api_path_is_not_guarded() {
+    let mock = Mock::start().await;
+    let headers = [
+        ("Host", "evil.example"),
+        ("Origin", "http://evil.example"),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    let (status, body) = http(
+        mock.panel.addr(),
+        "POST",
+        "/api/v2",
+        &headers,
+        b"key=test-key&action=balance",
+    )
+    .await;
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (status, body),
+        (200, json!({"balance": "1000.00000", "currency": "USD"}))
+    );
+}
+
+#[tokio::test]
+async fn an_admin_body_over_the_limit_is_refused_with_the_real_limit() {
+    let mock = Mock::start().await;
+    let big = json!({ "profiles": ["x".repeat(smm_mock::admin::ADMIN_BODY_LIMIT)] });
+    let (status, body) = mock.admin("PUT", "/profiles", Some(big)).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error"],
+        format!("body over {} bytes", smm_mock::admin::ADMIN_BODY_LIMIT)
+    );
+    assert_eq!(
+        smm_mock::admin::ADMIN_BODY_LIMIT,
+        16 * 1024,
+        "as README says"
+    );
+}
+
+#[tokio::test]
+async fn account_keys_in_admin_paths_are_percent_decoded() {
+    let mut fixture: Value = serde_json::from_str(smm_mock::fixture::DEFAULT_FIXTURE).unwrap();
+    for key in ["k2/x", "k%3?#"] {
+        fixture["accounts"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"key": key, "balance": "1.00", "currency": "USD"}));
+    }
+    let fixture = Fixture::parse("keys.json", &fixture.to_string()).unwrap();
+    let mock = Mock::with(Config::new(fixture)).await;
+    for (key, path) in [("k2/x", "k2%2Fx"), ("k%3?#", "k%253%3F%23")] {
+        let (code, account) = mock.admin("GET", &format!("/accounts/{path}"), None).await;
+        assert_eq!((code, &account["key"]), (200, &json!(key)), "{path}");
+        let (code, set) = mock
+            .admin(
+                "PUT",
+                &format!("/accounts/{path}/balance"),
+                Some(json!({"balance": "3"})),
+            )
+            .await;
+        assert_eq!((code, &set["balance"]), (200, &json!("3.00000")), "{path}");
+        assert_eq!(mock.balance(key).await, "3.00000");
+    }
 }

@@ -130,9 +130,24 @@ fn help_describes_every_flag() {
         "--tick-ms",
         "--no-admin",
         "--journal",
+        "--max-connections",
         "--check",
         "--quiet",
     ] {
         assert!(help.contains(flag), "--help does not mention {flag}");
     }
+}
+
+#[test]
+fn no_connections_at_all_is_a_usage_error() {
+    let out = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--max-connections", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--max-connections must be at least 1"),
+        "{stderr}"
+    );
 }

@@ -6,6 +6,7 @@ mod admin;
 mod bad_input;
 mod bulk;
 mod cli;
+mod connections;
 mod determinism;
 mod lifecycle;
 mod money;

@@ -283,3 +283,40 @@ pub fn error_of(body: &Value) -> &str {
     assert!(is_error(body), "expected an error, got {body}");
     body["error"].as_str().unwrap_or_default()
 }
+
+/// One request over a fresh connection, as raw HTTP/1.1: `headers` as
+/// given (no `Host` unless among them), then `Content-Length` and
+/// `Connection: close`; returns the status and the body. For what reqwest
+/// would not send: any `Host`, or none.
+pub async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut request = format!("{method} {path} HTTP/1.1\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    stream.write_all(&bytes).await.expect("send");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("an answer");
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no head: {}", String::from_utf8_lossy(&answer)));
+    let status = std::str::from_utf8(&answer[9..12])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status: {}", String::from_utf8_lossy(&answer)));
+    (status, answer[split + 4..].to_vec())
+}
