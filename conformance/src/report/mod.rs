@@ -317,7 +317,10 @@ mod tests {
             );
         }
         // Other text is left alone, and a part of the key is not the key.
-        assert_eq!(super::redact("Ab/C d", std::slice::from_ref(&key)), "Ab/C d");
+        assert_eq!(
+            super::redact("Ab/C d", std::slice::from_ref(&key)),
+            "Ab/C d"
+        );
     }
 
     #[test]
