@@ -233,6 +233,13 @@ impl Client {
             .clone()
     }
 
+    /// `text` as a report may show it: the keys masked (in every form, see
+    /// [`crate::report::redact`]), then cut to about `limit` bytes. Masked
+    /// before cut: a cut never leaves part of a key to see.
+    pub fn excerpt(&self, text: &str, limit: usize) -> String {
+        crate::report::excerpt(&crate::report::redact(text, &self.secrets()), limit)
+    }
+
     /// The secrets no output may show: the keys.
     pub fn secrets(&self) -> Vec<String> {
         std::iter::once(self.target.key.clone())

@@ -307,12 +307,7 @@ pub async fn connect(options: Options) -> Result<Connected, RunError> {
                 let answered = exchange
                     .answer
                     .as_ref()
-                    .map(|a| {
-                        String::from_utf8_lossy(&a.body)
-                            .chars()
-                            .take(120)
-                            .collect::<String>()
-                    })
+                    .map(|a| client.excerpt(&String::from_utf8_lossy(&a.body), 120))
                     .unwrap_or_else(|e| e.to_string());
                 return Err(RunError::Usage(report::redact(
                     &format!("--order {order}: the panel has no such order for this key (status answered {answered})"),

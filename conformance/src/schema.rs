@@ -106,17 +106,39 @@ fn validators() -> &'static HashMap<Kind, jsonschema::Validator> {
 
 /// The errors of `value` against `validator`, each with where it is.
 pub fn validation_errors(validator: &jsonschema::Validator, value: &Value) -> Vec<String> {
+    // The first few: an answer of 100,000 bad items has 100,000 errors,
+    // and one says what is wrong.
     validator
         .iter_errors(value)
+        .take(5)
         .map(|e| {
             let at = e.instance_path().to_string();
+            // A large value is named by its size, not written out: an
+            // answer of megabytes makes a message of a line.
+            let text = match large(e.instance()) {
+                Some(size) => e.masked_with(size).to_string(),
+                None => e.to_string(),
+            };
             if at.is_empty() {
-                e.to_string()
+                text
             } else {
-                format!("{at}: {e}")
+                format!("{at}: {text}")
             }
         })
         .collect()
+}
+
+/// How a value too large to quote is named in an error (`None`: quote it).
+fn large(value: &Value) -> Option<String> {
+    match value {
+        Value::Object(o) if o.len() > 20 => Some(format!("an object of {} members", o.len())),
+        Value::Array(a) if a.len() > 20 => Some(format!("an array of {} items", a.len())),
+        Value::String(s) if s.len() > 200 => Some(format!("a string of {} bytes", s.len())),
+        Value::Object(_) | Value::Array(_) if value.to_string().len() > 2000 => {
+            Some("a value of over 2,000 bytes".to_owned())
+        }
+        _ => None,
+    }
 }
 
 /// The schema errors of `value` as a `kind` (empty: valid).

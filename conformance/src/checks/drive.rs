@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use smm_contract::{field, Action, OrderStatus, RefillStatus};
 
-use super::{judge, price, shown, Ctx, Findings, Service};
+use super::{judge, price, Ctx, Findings, Service};
 use crate::client::Exchange;
 use crate::ledger::{Entry, Sighting};
 use crate::outcome::{Outcome, Verdict};
@@ -186,7 +186,7 @@ fn sighting(ctx: &Ctx, value: &Value, exchange: &Exchange, raw: Option<&Value>) 
         actual: exchange
             .answer
             .as_ref()
-            .map(|a| shown(&a.body))
+            .map(|a| ctx.client.excerpt(&String::from_utf8_lossy(&a.body), 600))
             .unwrap_or_default(),
     }
 }

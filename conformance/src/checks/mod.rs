@@ -260,14 +260,33 @@ pub struct Findings {
     warns: Vec<(String, Evidence)>,
 }
 
-/// Shortens a body for a report.
-pub(crate) fn shown(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    if text.chars().count() > 600 {
-        let cut: String = text.chars().take(600).collect();
-        format!("{cut}… ({} bytes)", bytes.len())
+/// The largest answer a failure shows a JSON diff of.
+const DIFF_LIMIT: usize = 64 * 1024;
+
+/// A JSON value as a message may quote it: written only up to about `limit`
+/// bytes (a huge answer is never written out whole), keys masked.
+pub fn brief(client: &Client, value: &Value, limit: usize) -> String {
+    /// Takes bytes until it is full, then refuses more.
+    struct Upto(Vec<u8>, usize);
+    impl std::io::Write for Upto {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.0.len() >= self.1 {
+                return Err(std::io::Error::other("full"));
+            }
+            self.0.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Upto(Vec::new(), limit + 64);
+    let whole = serde_json::to_writer(&mut out, value).is_ok();
+    let text = String::from_utf8_lossy(&out.0).into_owned();
+    if whole {
+        client.excerpt(&text, limit)
     } else {
-        text.into_owned()
+        format!("{}…", client.excerpt(&text, limit))
     }
 }
 
@@ -287,11 +306,14 @@ impl Findings {
                 let actual = format!(
                     "HTTP {} {}: {}",
                     answer.status,
-                    answer.content_type,
-                    shown(&answer.body)
+                    client.excerpt(&answer.content_type, 200),
+                    client.excerpt(&String::from_utf8_lossy(&answer.body), 600)
                 );
+                // A diff only of answers small enough to read (a huge one
+                // would cost more than it shows).
+                let small = answer.body.len() <= DIFF_LIMIT;
                 let diff = match (expected_json, &answer.json) {
-                    (Some(want), Some(got)) if want != got => Some(
+                    (Some(want), Some(got)) if want != got && small => Some(
                         similar::TextDiff::from_lines(&pretty(want) as &str, &pretty(got) as &str)
                             .unified_diff()
                             .header("expected", "actual")

@@ -18,7 +18,7 @@ use serde_json::Value;
 use smm_contract::{field, Action, BULK_LIMIT};
 
 use super::{Ctx, UNKNOWN_ID};
-use crate::client::{Exchange, Method, TransportError};
+use crate::client::{Client, Exchange, Method, TransportError};
 use crate::outcome::{Evidence, Outcome, Verdict};
 use crate::schema::{self, Kind};
 
@@ -154,10 +154,12 @@ impl From<String> for Mismatch {
 
 /// What the model says of one answer: `Ok`, or why it is wrong.
 fn judge_probe(
+    client: &Client,
     probe: &Probe,
     known: &BTreeSet<String>,
     exchange: &Exchange,
 ) -> Result<(), Mismatch> {
+    let brief = |value: &Value| super::brief(client, value, 300);
     let answer = match &exchange.answer {
         Ok(answer) => answer,
         Err(e) => return Err(Mismatch::NoAnswer(e.clone())),
@@ -165,10 +167,7 @@ fn judge_probe(
     let Some(value) = &answer.json else {
         return Err(Mismatch::Answer(format!(
             "the answer is not JSON: {}",
-            String::from_utf8_lossy(&answer.body)
-                .chars()
-                .take(200)
-                .collect::<String>()
+            client.excerpt(&String::from_utf8_lossy(&answer.body), 200)
         )));
     };
     let is_error = schema::is_error(value);
@@ -179,7 +178,11 @@ fn judge_probe(
             } else if is_error {
                 Ok(())
             } else {
-                Err(format!("status of `{order}` is not an error object: {value}").into())
+                Err(format!(
+                    "status of `{order}` is not an error object: {}",
+                    brief(value)
+                )
+                .into())
             }
         }
         Probe::Bulk(items) => {
@@ -194,7 +197,7 @@ fn judge_probe(
                 return if is_error || value.as_object().is_some_and(|o| o.is_empty()) {
                     Ok(())
                 } else {
-                    Err(format!("no id: expected an error, got {value}").into())
+                    Err(format!("no id: expected an error, got {}", brief(value)).into())
                 };
             }
             if distinct.len() > BULK_LIMIT {
@@ -222,7 +225,7 @@ fn judge_probe(
             }
             for (id, item) in object {
                 if known.contains(id.as_str()) == schema::is_error(item) {
-                    return Err(format!("id `{id}` answered {item}").into());
+                    return Err(format!("id `{id}` answered {}", brief(item)).into());
                 }
             }
             Ok(())
@@ -231,7 +234,7 @@ fn judge_probe(
             if is_error {
                 Ok(())
             } else {
-                Err(format!("expected an error object, got {value}").into())
+                Err(format!("expected an error object, got {}", brief(value)).into())
             }
         }
     }
@@ -301,7 +304,7 @@ async fn first_failure(
             );
             let task = window.spawn(async move {
                 let exchange = client.send(Method::Form, probes[i].fields(&key)).await;
-                judge_probe(&probes[i], &known, &exchange)
+                judge_probe(&client, &probes[i], &known, &exchange)
             });
             cases.insert(task.id(), i);
         }
@@ -405,7 +408,7 @@ fn explore(ctx: &Ctx, handle: &tokio::runtime::Handle, strategy: &BoxedStrategy<
                     let probe = tree.current();
                     let exchange =
                         handle.block_on(ctx.client.send(Method::Form, probe.fields(&key)));
-                    match judge_probe(&probe, &known, &exchange) {
+                    match judge_probe(&ctx.client, &probe, &known, &exchange) {
                         Err(failure) => {
                             why = failure;
                             if !tree.simplify() {

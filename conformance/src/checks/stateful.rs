@@ -338,7 +338,8 @@ async fn one(
                 let item = &value[id];
                 if schema::is_error(item) {
                     return Err(format!(
-                        "bulk status: order {id} of this key answered {item}"
+                        "bulk status: order {id} of this key answered {}",
+                        super::brief(&ctx.client, item, 300)
                     ));
                 }
                 p.status_of(i, item)?;

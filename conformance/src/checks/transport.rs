@@ -119,10 +119,7 @@ async fn probe(ctx: Arc<Ctx>, method: Method, accepted: &str, refused: &str) -> 
         Ok(a) => format!(
             "HTTP {}: {}",
             a.status,
-            String::from_utf8_lossy(&a.body)
-                .chars()
-                .take(200)
-                .collect::<String>()
+            ctx.client.excerpt(&String::from_utf8_lossy(&a.body), 200)
         ),
         Err(e) => e.to_string(),
     };

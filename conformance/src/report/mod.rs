@@ -172,30 +172,108 @@ fn forms(text: &[u8], at: usize, c: char) -> Vec<usize> {
     if c == ' ' && rest.first() == Some(&b'+') {
         found.push(1);
     }
-    // &#NN; &#xHH; and the named references of the characters that have one.
-    if rest.first() == Some(&b'&') {
-        if let Some(end) = rest.iter().take(12).position(|b| *b == b';') {
-            let name = String::from_utf8_lossy(&rest[1..end]).to_ascii_lowercase();
-            let code = if let Some(hex) = name.strip_prefix("#x") {
-                u32::from_str_radix(hex, 16).ok()
-            } else if let Some(dec) = name.strip_prefix('#') {
-                dec.parse().ok()
-            } else {
-                match name.as_str() {
-                    "quot" => Some('"' as u32),
-                    "amp" => Some('&' as u32),
-                    "lt" => Some('<' as u32),
-                    "gt" => Some('>' as u32),
-                    "apos" => Some('\'' as u32),
-                    _ => None,
-                }
-            };
-            if code == Some(c as u32) {
-                found.push(end + 1);
+    // &#NN; &#xHH; (leading zeros, `;` or not) and named references.
+    if let Some(reference) = rest.strip_prefix(b"&") {
+        if let Some((code, len)) = html_reference(reference) {
+            if code == c as u32 {
+                found.push(len + 1);
             }
         }
     }
     found
+}
+
+/// The character an HTML reference stands for (after its `&`), and its
+/// length: `#NN` and `#xHH` with any number of digits, `;` optional; the
+/// named ones of ASCII punctuation and a few more, `;` needed except for the
+/// legacy four.
+fn html_reference(text: &[u8]) -> Option<(u32, usize)> {
+    let end = |digits: usize, start: usize| {
+        start + digits + usize::from(text.get(start + digits) == Some(&b';'))
+    };
+    if let Some(hex) = text
+        .strip_prefix(b"#x")
+        .or_else(|| text.strip_prefix(b"#X"))
+    {
+        let digits = hex
+            .iter()
+            .take(32)
+            .take_while(|b| b.is_ascii_hexdigit())
+            .count();
+        let value = std::str::from_utf8(&hex[..digits])
+            .ok()?
+            .trim_start_matches('0');
+        let code = if value.is_empty() {
+            0
+        } else {
+            u32::from_str_radix(value, 16).ok()?
+        };
+        return (digits > 0).then(|| (code, end(digits, 2)));
+    }
+    if let Some(dec) = text.strip_prefix(b"#") {
+        let digits = dec
+            .iter()
+            .take(32)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let value = std::str::from_utf8(&dec[..digits])
+            .ok()?
+            .trim_start_matches('0');
+        let code = if value.is_empty() {
+            0
+        } else {
+            value.parse().ok()?
+        };
+        return (digits > 0).then(|| (code, end(digits, 1)));
+    }
+    let letters = text
+        .iter()
+        .take(10)
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    let name = std::str::from_utf8(&text[..letters]).ok()?;
+    const NAMED: [(&str, char); 36] = [
+        ("quot", '"'),
+        ("amp", '&'),
+        ("lt", '<'),
+        ("gt", '>'),
+        ("apos", '\''),
+        ("excl", '!'),
+        ("num", '#'),
+        ("dollar", '$'),
+        ("percnt", '%'),
+        ("lpar", '('),
+        ("rpar", ')'),
+        ("ast", '*'),
+        ("midast", '*'),
+        ("plus", '+'),
+        ("comma", ','),
+        ("period", '.'),
+        ("sol", '/'),
+        ("colon", ':'),
+        ("semi", ';'),
+        ("equals", '='),
+        ("quest", '?'),
+        ("commat", '@'),
+        ("lsqb", '['),
+        ("lbrack", '['),
+        ("bsol", '\\'),
+        ("rsqb", ']'),
+        ("rbrack", ']'),
+        ("Hat", '^'),
+        ("lowbar", '_'),
+        ("UnderBar", '_'),
+        ("grave", '`'),
+        ("lcub", '{'),
+        ("lbrace", '{'),
+        ("verbar", '|'),
+        ("rcub", '}'),
+        ("euro", '€'),
+    ];
+    let &(_, c) = NAMED.iter().find(|(n, _)| *n == name)?;
+    let closed = text.get(letters) == Some(&b';');
+    let legacy = matches!(name, "quot" | "amp" | "lt" | "gt");
+    (closed || legacy).then(|| (c as u32, letters + usize::from(closed)))
 }
 
 /// `text` cut to about `limit` bytes: its start and its end, with its size
@@ -296,6 +374,7 @@ mod tests {
         let twice = &twice[1..twice.len() - 1];
         let html: String = key.chars().map(|c| format!("&#x{:X};", c as u32)).collect();
         let mixed = r#"A\u0062\/C%20&quot;d\\e%2B\u00e9"#;
+        let named = "Ab&sol;C&#32;&quot;d&bsol;e&plus;&#x000000E9";
         for form in [
             key.as_str(),
             json,
@@ -308,6 +387,7 @@ mod tests {
             twice,
             &html,
             mixed,
+            named,
         ] {
             let text = format!("before {form} after");
             assert_eq!(

@@ -542,7 +542,7 @@ pub async fn take(client: &Client, target: &str, orders: &[u64]) -> Result<Snaps
     let mut shapes = BTreeMap::new();
     let services = json(&client.call(Action::Services, &[]).await);
     let Value::Array(mut list) = services else {
-        let shown: String = services.to_string().chars().take(160).collect();
+        let shown = crate::checks::brief(client, &services, 160);
         return Err(TakeError::NoCatalogue(shown));
     };
     list.sort_by_key(|s| (numeric_id(s).unwrap_or(u64::MAX), s["service"].to_string()));

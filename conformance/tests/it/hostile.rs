@@ -359,3 +359,39 @@ fn without_allow_orders_no_add_is_sent_with_the_key_whatever_the_catalogue_says(
     }
     assert_eq!(*adds.lock().unwrap(), Vec::<Vec<(String, String)>>::new());
 }
+
+#[test]
+fn a_key_across_the_place_an_answer_is_cut_is_masked_whole() {
+    let key = "sk_live_0123456789abcdefghijKLMNOP";
+    // The key starts just before the 600th character, where evidence is cut.
+    let mut outputs = Vec::new();
+    for pad in [560, 567, 590, 599] {
+        let body = format!("{}{key}", "A".repeat(pad));
+        let addr = serve(move |_, _| body.clone());
+        let out = conformance(&[
+            "run",
+            "--url",
+            &url(addr),
+            "--key",
+            key,
+            "--only",
+            "auth",
+            "--only",
+            "status",
+            "--order",
+            "6",
+            "--timeout",
+            "2",
+            "--format",
+            "json",
+        ]);
+        outputs.push(String::from_utf8_lossy(&out.stdout).into_owned());
+        outputs.push(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    for output in &outputs {
+        assert!(
+            !output.contains(&key[..12]),
+            "part of the key shown: {output}"
+        );
+    }
+}
