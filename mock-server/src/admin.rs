@@ -216,9 +216,9 @@ pub fn refuse_foreign(method: &Method, headers: &HeaderMap, own: Own) -> Option<
             return Some(error(
                 StatusCode::FORBIDDEN,
                 format!(
-                    "the admin API answers no web page but its own (Origin http://127.0.0.1:{}, http://localhost:{0} or http://{}); Origin `{origin}` is refused",
+                    "the admin API answers no web page but its own (Origin http://{}, http://localhost:{1}, or another loopback address on port {1} such as http://[::1]:{1}); Origin `{origin}` is refused",
+                    own.listen,
                     own.listen.port(),
-                    own.listen
                 ),
             ));
         }
