@@ -85,8 +85,6 @@ pub struct Placed {
     pub id: u64,
     /// What it should cost, unrounded.
     pub cost: Decimal,
-    /// The `add` exchange.
-    pub exchange: Exchange,
 }
 
 /// How a watch ended.
@@ -261,7 +259,7 @@ impl Ctx {
         let cost = order.cost();
         self.afford(cost)?;
         let exchange = self.send_add(&order, &self.client.target().key).await;
-        self.book(f, check, &order, cost, exchange)
+        self.book(f, check, &order, cost, &exchange)
     }
 
     /// Sends the `add` of `order` with `key`.
@@ -288,10 +286,10 @@ impl Ctx {
         check: &'static str,
         order: &NewOrder<'_>,
         cost: Decimal,
-        exchange: Exchange,
+        exchange: &Exchange,
     ) -> Result<Placed, Verdict> {
         if exchange.answer.is_err() {
-            self.ledger().unanswered.push(self.client.curl(&exchange));
+            self.ledger().unanswered.push(self.client.curl(exchange));
         }
         if let Some(error) = exchange
             .json()
@@ -307,7 +305,7 @@ impl Ctx {
                 Vec::new(),
             ));
         }
-        let Some(value) = judge(self, f, &exchange, Kind::Add) else {
+        let Some(value) = judge(self, f, exchange, Kind::Add) else {
             return Err(std::mem::take(f).verdict(self.mode, ""));
         };
         let Some(id) = value["order"].as_u64() else {
@@ -324,7 +322,7 @@ impl Ctx {
             refills: Vec::new(),
             overcharge: Decimal::ZERO,
         });
-        Ok(Placed { id, cost, exchange })
+        Ok(Placed { id, cost })
     }
 
     /// Polls order `id` once; its answer (tolerant reading) and exchange,

@@ -74,7 +74,7 @@ pub async fn transitions(ctx: Arc<Ctx>) -> Verdict {
                             "lifecycle.transitions",
                             &order,
                             order.cost(),
-                            exchange,
+                            &exchange,
                         )
                         .ok()
                         .map(|p| p.id);

@@ -168,7 +168,23 @@ impl Ctx {
 
     /// The balance now, as the panel writes it, or why it could not be read.
     pub async fn balance(&self) -> Result<(Decimal, String), BalanceError> {
-        let exchange = self.client.call(Action::Balance, &[]).await;
+        self.balance_of(&self.client.target().key).await
+    }
+
+    /// The balance of `key` (the run's, or another account's), read as a
+    /// number whatever its shape (a negative one included: `balance.schema`
+    /// judges the shape), or why it could not be read.
+    pub async fn balance_of(&self, key: &str) -> Result<(Decimal, String), BalanceError> {
+        let exchange = self
+            .client
+            .post(vec![
+                (smm_contract::field::KEY.to_owned(), key.to_owned()),
+                (
+                    smm_contract::field::ACTION.to_owned(),
+                    Action::Balance.as_str().to_owned(),
+                ),
+            ])
+            .await;
         let value = match &exchange.answer {
             Ok(a) => a.json.clone().ok_or(BalanceError::NotJson)?,
             Err(e) => return Err(BalanceError::NoAnswer(e.clone())),

@@ -368,13 +368,7 @@ pub async fn dripfeed(ctx: Arc<Ctx>) -> Verdict {
                 &exchange,
                 "add with runs for a service without drip-feed",
             ) {
-                let _ = ctx.book(
-                    &mut f,
-                    "money.dripfeed",
-                    &order,
-                    order.cost(),
-                    exchange.clone(),
-                );
+                let _ = ctx.book(&mut f, "money.dripfeed", &order, order.cost(), &exchange);
             }
             let request = ctx.client.curl(&exchange);
             let what = "over an order with runs on a service without drip-feed";
@@ -439,13 +433,7 @@ pub async fn concurrency(ctx: Arc<Ctx>) -> Verdict {
     let mut ids = Vec::new();
     let mut last = None;
     for (_, exchange) in answers {
-        if let Ok(placed) = ctx.book(
-            &mut f,
-            "money.concurrency",
-            &one,
-            one.cost(),
-            exchange.clone(),
-        ) {
+        if let Ok(placed) = ctx.book(&mut f, "money.concurrency", &one, one.cost(), &exchange) {
             ids.push(placed.id);
         }
         last = Some(exchange);
@@ -666,40 +654,6 @@ pub async fn refund_partial(ctx: Arc<Ctx>) -> Verdict {
     )
 }
 
-/// The balance of `key` (another account's), read as a number whatever its
-/// shape (a negative one included: `balance.schema` judges the shape), or
-/// why it could not be read.
-async fn balance_of(ctx: &Ctx, key: &str) -> Result<(Decimal, String), Verdict> {
-    let exchange = ctx
-        .client
-        .post(vec![
-            (field::KEY.into(), key.to_owned()),
-            (field::ACTION.into(), Action::Balance.as_str().into()),
-        ])
-        .await;
-    let text = match exchange.json().map(|v| &v["balance"]) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => {
-            let mut f = Findings::default();
-            f.error(
-                &ctx.client,
-                &exchange,
-                "the second key's balance could not be read",
-            );
-            return Err(f.verdict(ctx.mode, ""));
-        }
-    };
-    let amount = text.trim().parse::<Decimal>().map_err(|_| {
-        Verdict::with(
-            crate::outcome::Outcome::Error,
-            format!("the second key's balance `{text}` is not a number"),
-            Vec::new(),
-        )
-    })?;
-    Ok((amount, text))
-}
-
 /// `money.funds`: a key whose balance is below the cheapest order is
 /// refused with an error, and its balance never goes below zero.
 pub async fn funds(ctx: Arc<Ctx>) -> Verdict {
@@ -708,9 +662,9 @@ pub async fn funds(ctx: Arc<Ctx>) -> Verdict {
             "needs the key of an account without funds: --second-key or SMM_API_KEY_2",
         );
     };
-    let before = match balance_of(&ctx, &second).await {
+    let before = match ctx.balance_of(&second).await {
         Ok(b) => b,
-        Err(verdict) => return verdict,
+        Err(e) => return e.into(),
     };
     // An order that costs clearly more than the balance, at the panel's
     // precision: 100 units of its last decimal more (a panel that rounds
@@ -755,7 +709,7 @@ pub async fn funds(ctx: Arc<Ctx>) -> Verdict {
             before.1
         ),
     );
-    match balance_of(&ctx, &second).await {
+    match ctx.balance_of(&second).await {
         Ok((after, text)) if after != before.0 || after < Decimal::ZERO => f.fail_plain(
             format!("the second key's balance went from {} to {text}", before.1),
             ctx.client.curl(&exchange),
@@ -763,7 +717,7 @@ pub async fn funds(ctx: Arc<Ctx>) -> Verdict {
             format!("balance {text}"),
         ),
         Ok(_) => {}
-        Err(verdict) => return verdict,
+        Err(e) => return e.into(),
     }
     f.verdict(
         ctx.mode,

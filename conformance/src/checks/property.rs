@@ -259,7 +259,8 @@ fn tolerant(kind: Kind, value: &Value) -> Result<(), Mismatch> {
     }
 }
 
-fn seed_bytes(seed: u64) -> [u8; 32] {
+/// The 32 bytes of a proptest RNG seed drawn from `--seed`.
+pub fn seed_bytes(seed: u64) -> [u8; 32] {
     let mut bytes = [0u8; 32];
     for (i, chunk) in bytes.chunks_mut(8).enumerate() {
         chunk.copy_from_slice(&(seed.wrapping_add(i as u64)).to_le_bytes());

@@ -191,40 +191,27 @@ fn html_reference(text: &[u8]) -> Option<(u32, usize)> {
     let end = |digits: usize, start: usize| {
         start + digits + usize::from(text.get(start + digits) == Some(&b';'))
     };
-    if let Some(hex) = text
-        .strip_prefix(b"#x")
-        .or_else(|| text.strip_prefix(b"#X"))
-    {
-        let digits = hex
+    // #xHH or #NN: any number of digits (zeros first included), `;` or not.
+    let (digits, radix, start) = match text {
+        [b'#', b'x' | b'X', rest @ ..] => (rest, 16, 2),
+        [b'#', rest @ ..] => (rest, 10, 1),
+        _ => (&[][..], 0, 0),
+    };
+    if radix > 0 {
+        let count = digits
             .iter()
             .take(32)
-            .take_while(|b| b.is_ascii_hexdigit())
+            .take_while(|b| char::from(**b).is_digit(radix))
             .count();
-        let value = std::str::from_utf8(&hex[..digits])
+        let value = std::str::from_utf8(&digits[..count])
             .ok()?
             .trim_start_matches('0');
         let code = if value.is_empty() {
             0
         } else {
-            u32::from_str_radix(value, 16).ok()?
+            u32::from_str_radix(value, radix).ok()?
         };
-        return (digits > 0).then(|| (code, end(digits, 2)));
-    }
-    if let Some(dec) = text.strip_prefix(b"#") {
-        let digits = dec
-            .iter()
-            .take(32)
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        let value = std::str::from_utf8(&dec[..digits])
-            .ok()?
-            .trim_start_matches('0');
-        let code = if value.is_empty() {
-            0
-        } else {
-            value.parse().ok()?
-        };
-        return (digits > 0).then(|| (code, end(digits, 1)));
+        return (count > 0).then(|| (code, end(count, start)));
     }
     let letters = text
         .iter()

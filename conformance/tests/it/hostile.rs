@@ -6,36 +6,13 @@
 //! escape what a terminal would obey, and never send an `add` with the key
 //! without `--allow-orders`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::support::{conformance, serve};
-
-/// Reads one request's head and body; its body.
-fn read_request(stream: &TcpStream) -> Option<Vec<u8>> {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut length = 0;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header).ok()? == 0 || header.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some(body)
-}
+use crate::support::{conformance, read_request, serve};
 
 /// A server that handles each connection with `handle` on its own thread.
 fn raw_server(handle: impl Fn(TcpStream) + Send + Sync + 'static) -> SocketAddr {
@@ -165,7 +142,7 @@ fn answers_of_100000_entries_give_reports_that_grow_with_the_checks_not_the_answ
 fn a_body_that_trickles_is_a_timeout_not_a_dropped_connection() {
     // `services` answers at once; every other action's body trickles.
     let addr = raw_server(|mut stream| {
-        let Some(body) = read_request(&stream) else {
+        let Some((_, body)) = read_request(&stream) else {
             return;
         };
         if String::from_utf8_lossy(&body).contains("action=services") {

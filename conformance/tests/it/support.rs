@@ -98,12 +98,38 @@ pub async fn conformance_async(args: Vec<String>) -> Output {
     .unwrap()
 }
 
+/// Reads one HTTP/1.1 request from `stream`: its target (path and query)
+/// and its body (`Content-Length` bytes).
+pub fn read_request(stream: &std::net::TcpStream) -> Option<(String, Vec<u8>)> {
+    use std::io::{BufRead, BufReader, Read};
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let target = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).ok()? == 0 || header.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some((target, body))
+}
+
 /// A server on loopback that answers every request HTTP 200 with the JSON
 /// `answer` gives for its target (path and query) and body.
 pub fn serve(
     answer: impl Fn(&str, &[u8]) -> String + Send + Sync + 'static,
 ) -> std::net::SocketAddr {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::Write;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let answer = std::sync::Arc::new(answer);
@@ -112,27 +138,9 @@ pub fn serve(
             let Ok(stream) = stream else { continue };
             let answer = std::sync::Arc::clone(&answer);
             std::thread::spawn(move || {
-                let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
-                let mut reader = BufReader::new(&stream);
-                let mut line = String::new();
-                if reader.read_line(&mut line).is_err() {
+                let Some((target, body)) = read_request(&stream) else {
                     return;
-                }
-                let target = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-                let mut length = 0;
-                loop {
-                    let mut header = String::new();
-                    if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
-                        break;
-                    }
-                    if let Some((name, value)) = header.split_once(':') {
-                        if name.eq_ignore_ascii_case("content-length") {
-                            length = value.trim().parse().unwrap_or(0);
-                        }
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
+                };
                 let json = answer(&target, &body);
                 let _ = (&stream).write_all(
                     format!(
