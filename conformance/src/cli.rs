@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rust_decimal::Decimal;
 use smm_mock::profile::Profile;
 
-use crate::outcome::{exit_code, Mode, Outcome};
+use crate::outcome::{exit_code, Mode, Outcome, StopCause};
 use crate::report::diff::DiffReport;
 pub use crate::report::Format;
 use crate::report::{self, human};
@@ -416,10 +416,13 @@ pub async fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write, progr
     let (result, ()) = tokio::join!(execution, listening);
     let report = match result {
         Ok(run) => run.report,
-        Err(RunError::Usage(message)) => return usage(err, &message),
-        Err(RunError::Unreachable(message)) => {
+        Err(e) => {
+            let (cause, message) = match e {
+                RunError::Usage(m) => (StopCause::Usage, m),
+                RunError::Unreachable(m) => (StopCause::Unreachable, m),
+            };
             let _ = writeln!(err, "smm-conformance: {message}");
-            crate::unreachable_report(&kept, &message)
+            crate::stopped_report(&kept, cause, &message)
         }
     };
     let color = std::io::stdout().is_terminal()

@@ -73,6 +73,8 @@ pub struct Answer {
     pub status: u16,
     /// `Content-Type`, as sent.
     pub content_type: String,
+    /// `Location`, when a redirect sent one.
+    pub location: Option<String>,
     /// The body.
     pub body: Vec<u8>,
     /// The body as JSON, when it is JSON.
@@ -90,10 +92,126 @@ pub enum TransportError {
     RateLimited,
     /// Connection refused, reset, DNS, TLS, …
     #[error("connection failed: {0}")]
-    Connection(String),
+    Connection(Dropped),
     /// The answer's body is larger than `--max-body`: reading stopped there.
     #[error("the answer is larger than --max-body ({0} bytes): not read past it")]
     TooLarge(usize),
+}
+
+/// What went wrong with a connection, as far as it can be told: what a
+/// user is told to fix depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Nothing listens there (connection refused).
+    Refused,
+    /// The host name does not resolve.
+    NoSuchHost,
+    /// An `https://` URL, and the server does not speak TLS (a plain-HTTP port).
+    NotTls,
+    /// The server answered something that is not HTTP (a TLS port asked in
+    /// plain HTTP, or another protocol).
+    NotHttp,
+    /// The server's TLS certificate was refused.
+    Certificate,
+    /// The connection was closed or reset before an answer.
+    Closed,
+    /// Anything else.
+    Other,
+}
+
+/// A connection that failed: what kind of failure, and the client's own words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dropped {
+    /// The kind of failure.
+    pub failure: Failure,
+    /// The error chain, the URL left out.
+    pub detail: String,
+}
+
+impl Dropped {
+    /// Reads a client error: its kind from the error chain (I/O errors,
+    /// rustls errors, the HTTP parser's words), its text without the URL.
+    pub fn of(e: &reqwest::Error) -> Dropped {
+        let detail = without_url(e);
+        Dropped {
+            failure: classify(e, &detail),
+            detail,
+        }
+    }
+
+    /// The failure in plain words, for a user.
+    pub fn plain(&self) -> &'static str {
+        match self.failure {
+            Failure::Refused => "connection refused: nothing listens there",
+            Failure::NoSuchHost => "the host name does not resolve",
+            Failure::NotTls => "the server does not speak TLS (HTTPS) on that port",
+            Failure::NotHttp => "the server did not answer in HTTP",
+            Failure::Certificate => "its TLS certificate was refused",
+            Failure::Closed => "the connection was closed before an answer",
+            Failure::Other => "the request could not be sent",
+        }
+    }
+}
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.failure {
+            Failure::Other => f.write_str(&self.detail),
+            _ => write!(f, "{} ({})", self.plain(), self.detail),
+        }
+    }
+}
+
+/// The kind of a client error: typed where the chain holds a typed error
+/// (I/O, rustls), else from the HTTP parser's and resolver's words.
+fn classify(e: &reqwest::Error, detail: &str) -> Failure {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut closed = false;
+    while let Some(s) = source {
+        // An I/O error hides what it wraps from `source()`: look inside.
+        let io = s.downcast_ref::<std::io::Error>();
+        let tls = s
+            .downcast_ref::<rustls::Error>()
+            .or_else(|| io.and_then(|io| io.get_ref()?.downcast_ref::<rustls::Error>()));
+        match tls {
+            Some(rustls::Error::InvalidMessage(_)) => return Failure::NotTls,
+            Some(
+                rustls::Error::InvalidCertificate(_)
+                | rustls::Error::NoCertificatesPresented
+                | rustls::Error::UnsupportedNameType,
+            ) => return Failure::Certificate,
+            _ => {}
+        }
+        if let Some(io) = io {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return Failure::Refused,
+                std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::BrokenPipe
+                | std::io::ErrorKind::UnexpectedEof => closed = true,
+                _ => {}
+            }
+        }
+        source = s.source();
+    }
+    let lower = detail.to_ascii_lowercase();
+    if lower.contains("dns error") || lower.contains("failed to lookup address") {
+        Failure::NoSuchHost
+    } else if lower.contains("corrupt message") || lower.contains("invalidcontenttype") {
+        Failure::NotTls
+    } else if lower.contains("invalid http version")
+        || lower.contains("invalid http status")
+        || lower.contains("invalid http header")
+        || lower.contains("received unexpected message")
+        || lower.contains("invalid message")
+    {
+        Failure::NotHttp
+    } else if closed || lower.contains("connection closed") || lower.contains("connection reset")
+    {
+        Failure::Closed
+    } else {
+        Failure::Other
+    }
 }
 
 /// What the transport checks need to know of every exchange.
@@ -315,7 +433,7 @@ impl Client {
             let response = match tokio::time::timeout(left, request.send()).await {
                 Err(_) => break Err(TransportError::Timeout),
                 Ok(Err(e)) if e.is_timeout() => break Err(TransportError::Timeout),
-                Ok(Err(e)) => break Err(TransportError::Connection(without_url(&e))),
+                Ok(Err(e)) => break Err(TransportError::Connection(Dropped::of(&e))),
                 Ok(Ok(response)) => response,
             };
             let status = response.status().as_u16();
@@ -340,6 +458,11 @@ impl Client {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("")
                 .to_owned();
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             let left = self.target.timeout.saturating_sub(started.elapsed());
             let body = match tokio::time::timeout(left, self.body(response)).await {
                 Err(_) => break Err(TransportError::Timeout),
@@ -350,6 +473,7 @@ impl Client {
             break Ok(Answer {
                 status,
                 content_type,
+                location,
                 body,
                 json,
             });
@@ -396,7 +520,7 @@ impl Client {
                 }
                 Ok(None) => return Ok(body),
                 Err(e) if e.is_timeout() => return Err(TransportError::Timeout),
-                Err(e) => return Err(TransportError::Connection(without_url(&e))),
+                Err(e) => return Err(TransportError::Connection(Dropped::of(&e))),
             }
         }
     }
@@ -414,7 +538,7 @@ impl Client {
                 .answers
                 .push((curl, answer.status, answer.content_type.clone())),
             Err(TransportError::Timeout) => seen.timeouts.push(curl),
-            Err(TransportError::Connection(e)) => seen.dropped.push((curl, e.clone())),
+            Err(TransportError::Connection(e)) => seen.dropped.push((curl, e.to_string())),
             Err(TransportError::RateLimited) => seen.still_limited.push(curl),
             Err(TransportError::TooLarge(_)) => seen.oversized.push(curl),
         }
@@ -493,9 +617,11 @@ impl Client {
             }
         };
         // A word with a secret goes in double quotes so the shell expands it.
-        let word = |name: &str, value: &str| match placeholder(value) {
-            Some(var) => format!("\"{name}={var}\""),
-            None => quote(&format!("{name}={value}")),
+        let word = |name: &str, value: &str| match (placeholder(value), run_of_ids(value)) {
+            (Some(var), _) => format!("\"{name}={var}\""),
+            // A long run of ids (1,2,…,150) as the shell makes it: short, and exact.
+            (None, Some((first, last))) => format!("\"{name}=$(seq -s, {first} {last})\""),
+            (None, None) => quote(&format!("{name}={value}")),
         };
         let mut parts = vec!["curl -s".to_owned(), quote(&self.target.shown_url)];
         // Extra headers may carry tokens or cookies: their values are never shown.
@@ -538,6 +664,31 @@ impl Client {
         }
         parts.join(" ")
     }
+}
+
+/// The first and last id of a comma list of ten or more consecutive
+/// ascending integers (written plainly: no sign, no leading zero, no space).
+fn run_of_ids(value: &str) -> Option<(u64, u64)> {
+    let mut items = value.split(',');
+    let first: u64 = plain_number(items.next()?)?;
+    let mut last = first;
+    let mut count = 1;
+    for item in items {
+        let n = plain_number(item)?;
+        if Some(n) != last.checked_add(1) {
+            return None;
+        }
+        last = n;
+        count += 1;
+    }
+    (count >= 10).then_some((first, last))
+}
+
+fn plain_number(text: &str) -> Option<u64> {
+    let canonical = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    canonical.then(|| text.parse().ok()).flatten()
 }
 
 /// A reqwest error and its causes, without the URL (it may hold a key in a
@@ -589,6 +740,22 @@ fn quote(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_runs_of_ids_are_written_as_seq() {
+        let run: Vec<String> = (9_000_000_000_000_001u64..=9_000_000_000_000_101)
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(
+            run_of_ids(&run.join(",")),
+            Some((9_000_000_000_000_001, 9_000_000_000_000_101))
+        );
+        assert_eq!(run_of_ids("1,2,3"), None, "short lists stay as they are");
+        assert_eq!(run_of_ids("1,2,3,4,5,6,7,8,9,11"), None, "a gap");
+        assert_eq!(run_of_ids("01,2,3,4,5,6,7,8,9,10"), None, "a leading zero");
+        assert_eq!(run_of_ids("1,2,3,4,5,6,7,8,9,10, 11"), None, "a space");
+        assert_eq!(run_of_ids("1,2,3,4,5,6,7,8,9,10"), Some((1, 10)));
+    }
 
     #[test]
     fn shell_words_are_quoted() {

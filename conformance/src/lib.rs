@@ -28,6 +28,7 @@ pub mod client;
 pub mod coverage;
 pub mod ledger;
 pub mod outcome;
+pub mod preflight;
 pub mod report;
 pub mod schema;
 pub mod snapshot;
@@ -42,8 +43,8 @@ use smm_mock::profile::Profile;
 use smm_mock::{Config, Fixture, MockPanel};
 
 use crate::checks::{Budget, Ctx};
-use crate::client::{Client, Target, TransportError};
-use crate::outcome::{Mode, Report};
+use crate::client::{Client, Target};
+use crate::outcome::{Mode, Outcome, Report, StopCause, Stopped};
 use crate::suite::Selection;
 
 /// The User-Agent the reference client sends (CONTRACT §1).
@@ -163,18 +164,24 @@ pub fn secrets_of(options: &Options) -> Vec<String> {
         .collect()
 }
 
-/// The report of a run whose target could not be reached: every selected
-/// check an Error saying `why`, so CI still gets its report files.
-pub fn unreachable_report(options: &Options, why: &str) -> Report {
+/// The report of a run that stopped before its first check (the target
+/// could not be reached, or the user must fix something first): every
+/// selected check an Error saying why, so CI still gets its report files,
+/// and the exit code the cause gives.
+pub fn stopped_report(options: &Options, cause: StopCause, why: &str) -> Report {
     let secrets = secrets_of(options);
     let target = options.url.as_deref().unwrap_or("in-process mock");
-    let report = Report::new(
+    let mut report = Report::new(
         target.to_owned(),
         options.mode,
         options.seed,
         options.cases,
-        suite::unreachable(&options.selection, why),
+        suite::not_run(&options.selection, Outcome::Error, why),
     );
+    report.stopped = Some(Stopped {
+        cause,
+        reason: why.to_owned(),
+    });
     report::redact_report(&report, &secrets)
 }
 
@@ -279,23 +286,13 @@ pub async fn connect(options: Options) -> Result<Connected, RunError> {
     };
 
     let services_exchange = client.call(Action::Services, &[]).await;
-    match &services_exchange.answer {
-        Err(TransportError::Connection(e)) => {
-            return Err(RunError::Unreachable(report::redact(
-                &format!("cannot reach {target_name}: {e}"),
-                &secrets,
-            )));
-        }
-        Err(TransportError::Timeout) => {
-            return Err(RunError::Unreachable(report::redact(
-                &format!(
-                    "{target_name} did not answer `services` within {:?}",
-                    options.timeout
-                ),
-                &secrets,
-            )));
-        }
-        _ => {}
+    if mock.is_none() {
+        preflight::basics(&client, &services_exchange)
+            .await
+            .map_err(|e| match e {
+                RunError::Usage(m) => RunError::Usage(report::redact(&m, &secrets)),
+                RunError::Unreachable(m) => RunError::Unreachable(report::redact(&m, &secrets)),
+            })?;
     }
     if mock.is_none() {
         for order in &options.orders {

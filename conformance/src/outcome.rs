@@ -151,6 +151,30 @@ pub struct Counts {
     pub skipped: usize,
 }
 
+/// How the message of a check an interruption left unfinished begins.
+pub const INTERRUPTED: &str = "interrupted before it finished";
+
+/// What stopped a run before its checks were done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StopCause {
+    /// Something the user must fix (a wrong path, a refused key): exit code 2.
+    Usage,
+    /// The target could not be reached: exit code 3.
+    Unreachable,
+    /// SIGINT or SIGTERM: exit code 130.
+    Interrupted,
+}
+
+/// Why a run stopped early, and what that means for its exit code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stopped {
+    /// What stopped it.
+    pub cause: StopCause,
+    /// In words.
+    pub reason: String,
+}
+
 /// A whole run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
@@ -174,6 +198,9 @@ pub struct Report {
     /// What of the contract the run exercised and observed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coverage: Option<crate::coverage::Coverage>,
+    /// Why the run stopped before its checks were done, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<Stopped>,
     /// How long the run took (JUnit only).
     #[serde(skip)]
     pub duration: Duration,
@@ -189,6 +216,8 @@ pub mod exit_code {
     pub const USAGE: u8 = 2;
     /// The target could not be checked: unreachable, or only errors.
     pub const UNREACHABLE: u8 = 3;
+    /// Interrupted (SIGINT, SIGTERM): 128 + SIGINT, as shells report it.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 impl Report {
@@ -220,13 +249,22 @@ impl Report {
             checks,
             orders: Vec::new(),
             coverage: None,
+            stopped: None,
             duration: Duration::ZERO,
         }
     }
 
-    /// The exit code: any failure 1; else any error 3; else 0.
+    /// The exit code: a run stopped early, its cause's (usage 2,
+    /// unreachable 3, interrupted 130); else any failure 1; else any error
+    /// 3; else 0.
     pub fn exit_code(&self) -> u8 {
-        if self.counts.failed > 0 {
+        if let Some(stopped) = &self.stopped {
+            match stopped.cause {
+                StopCause::Usage => exit_code::USAGE,
+                StopCause::Unreachable => exit_code::UNREACHABLE,
+                StopCause::Interrupted => exit_code::INTERRUPTED,
+            }
+        } else if self.counts.failed > 0 {
             exit_code::FAILED
         } else if self.counts.errored > 0 {
             exit_code::UNREACHABLE

@@ -306,18 +306,13 @@ fn stopped(e: tokio::task::JoinError) -> Verdict {
     )
 }
 
-/// The report of a run that could not start (the target unreachable): every
-/// selected check an Error that says why, so CI still gets its report files.
-pub fn unreachable(selection: &Selection, why: &str) -> Vec<CheckResult> {
+/// The records of checks that did not run: every selected check with
+/// `outcome` and the reason.
+pub fn not_run(selection: &Selection, outcome: Outcome, why: &str) -> Vec<CheckResult> {
     catalogue()
         .into_iter()
         .filter(|c| selection.selects(c.id))
-        .map(|c| {
-            c.result(
-                Verdict::with(Outcome::Error, why, Vec::new()),
-                Duration::ZERO,
-            )
-        })
+        .map(|c| c.result(Verdict::with(outcome, why, Vec::new()), Duration::ZERO))
         .collect()
 }
 

@@ -8,7 +8,9 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use crate::outcome::{Mode, Outcome, Report};
+use std::collections::HashMap;
+
+use crate::outcome::{CheckResult, Mode, Outcome, Report, INTERRUPTED};
 
 /// `text` with every control character but newlines and tabs escaped.
 pub fn printable(text: &str) -> Cow<'_, str> {
@@ -68,29 +70,46 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
         report.cases
     )?;
     writeln!(out)?;
-    for check in &report.checks {
+    let lines = lines(report);
+    for line in &lines {
+        let first = line[0];
+        let name = match line.len() {
+            1 => first.id.to_owned(),
+            n => format!("{n} checks"),
+        };
         writeln!(
             out,
             "{} {:<28} {}",
-            paint(check.outcome, color),
-            check.id,
-            printable(&check.message)
+            paint(first.outcome, color),
+            name,
+            printable(&first.message)
         )?;
+        if line.len() > 1 {
+            writeln!(out, "      {}", ids(line))?;
+        }
     }
-    let troubled: Vec<_> = report
-        .checks
+    let troubled: Vec<_> = lines
         .iter()
-        .filter(|c| matches!(c.outcome, Outcome::Fail | Outcome::Warn | Outcome::Error))
+        .filter(|l| {
+            let c = l[0];
+            matches!(c.outcome, Outcome::Fail | Outcome::Warn | Outcome::Error)
+                && (l.len() == 1 || !c.evidence.is_empty())
+        })
         .collect();
     if !troubled.is_empty() {
         writeln!(out, "\nDetails")?;
     }
-    for check in troubled {
+    for line in troubled {
+        let check = line[0];
+        let name = match line.len() {
+            1 => check.id.to_owned(),
+            n => format!("{n} checks: {}; evidence of the first", ids(line)),
+        };
         writeln!(
             out,
             "\n{} {} ({}: {})",
             paint(check.outcome, color),
-            check.id,
+            name,
             check.section,
             check.title
         )?;
@@ -99,7 +118,7 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
             if !e.request.is_empty() {
                 // A script (a replayable sequence) keeps its lines, indented.
                 let request = e.request.replace('\n', "\n            ");
-                writeln!(out, "  request:  {}", printable(&request))?;
+                writeln!(out, "  request:  {}", printable(&shorten_lists(&request)))?;
             }
             if !e.expected.is_empty() {
                 writeln!(out, "  expected: {}", printable(&e.expected))?;
@@ -123,6 +142,96 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
         "{} passed, {} warned, {} failed, {} errored, {} skipped",
         c.passed, c.warned, c.failed, c.errored, c.skipped
     )
+}
+
+/// The report's lines: one per check, except that checks of one cause are
+/// one line: Errors with the same message (a target that went away), and in
+/// a stopped run the checks it never finished.
+fn lines(report: &Report) -> Vec<Vec<&CheckResult>> {
+    let shared = |c: &CheckResult| {
+        c.outcome == Outcome::Error
+            || report
+                .stopped
+                .as_ref()
+                .is_some_and(|_| c.outcome == Outcome::Skip && c.message.starts_with(INTERRUPTED))
+    };
+    let mut lines: Vec<Vec<&CheckResult>> = Vec::new();
+    let mut cause: HashMap<(Outcome, &str), usize> = HashMap::new();
+    for check in &report.checks {
+        if shared(check) {
+            if let Some(&at) = cause.get(&(check.outcome, check.message.as_str())) {
+                lines[at].push(check);
+                continue;
+            }
+            cause.insert((check.outcome, check.message.as_str()), lines.len());
+        }
+        lines.push(vec![check]);
+    }
+    lines
+}
+
+/// The most ids of a bulk request a line shows.
+const LIST_SHOWN: usize = 12;
+
+/// `text` (a request, a script) with each long id list of a bulk field
+/// (`orders=`, `refills=`) shortened to its first and last ids and its
+/// count: the human report stays readable; the JSON report has them all.
+pub fn shorten_lists(text: &str) -> Cow<'_, str> {
+    let mut out = String::new();
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(at) = ["orders=", "refills="]
+        .iter()
+        .filter_map(|f| rest.find(f).map(|i| i + f.len()))
+        .min()
+    {
+        let quoted = rest[..at].trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '=');
+        let end = if quoted.ends_with('\'') {
+            rest[at..].find('\'').map_or(rest.len(), |i| at + i)
+        } else {
+            rest[at..]
+                .find(char::is_whitespace)
+                .map_or(rest.len(), |i| at + i)
+        };
+        let list = &rest[at..end];
+        let items: Vec<&str> = list.split(',').collect();
+        out.push_str(&rest[..at]);
+        if items.len() > LIST_SHOWN {
+            changed = true;
+            out.push_str(&items[..LIST_SHOWN - 2].join(","));
+            out.push_str(&format!(",…,{}", items[items.len() - 1]));
+            let close = if quoted.ends_with('\'') { "'" } else { "" };
+            out.push_str(close);
+            out.push_str(&format!(
+                " [{} ids; the JSON report has them all]",
+                items.len()
+            ));
+            rest = &rest[end + close.len()..];
+        } else {
+            out.push_str(list);
+            rest = &rest[end..];
+        }
+    }
+    if !changed {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// The ids of a line's checks, the first few and how many more.
+fn ids(line: &[&CheckResult]) -> String {
+    const SHOWN: usize = 4;
+    let names: Vec<&str> = line.iter().map(|c| c.id).collect();
+    if names.len() <= SHOWN + 1 {
+        names.join(", ")
+    } else {
+        format!(
+            "{}, … and {} more",
+            names[..SHOWN].join(", "),
+            names.len() - SHOWN
+        )
+    }
 }
 
 /// The ledger: every order the run placed, so the user knows what was spent.
@@ -201,6 +310,23 @@ pub fn progress(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_id_lists_are_shortened_and_short_ones_kept() {
+        let ids: Vec<String> = (1..=150).map(|i| i.to_string()).collect();
+        let quoted = format!("curl -d 'orders={}' -d x=1", ids.join(","));
+        assert_eq!(
+            shorten_lists(&quoted),
+            "curl -d 'orders=1,2,3,4,5,6,7,8,9,10,…,150' [150 ids; the JSON report has them all] -d x=1"
+        );
+        let bare = format!("-d refills={}\nnext", ids[..20].join(","));
+        assert_eq!(
+            shorten_lists(&bare),
+            "-d refills=1,2,3,4,5,6,7,8,9,10,…,20 [20 ids; the JSON report has them all]\nnext"
+        );
+        let short = "curl -d orders=1,2,3 -d 'orders=4'";
+        assert!(matches!(shorten_lists(short), Cow::Borrowed(_)));
+    }
 
     #[test]
     fn control_characters_are_escaped_and_lines_kept() {

@@ -314,6 +314,9 @@ pub fn redact_report(report: &Report, secrets: &[String]) -> Report {
     if let Some(coverage) = &mut shown.coverage {
         coverage.rewrite_seen(|seen| redact(seen, secrets));
     }
+    if let Some(stopped) = &mut shown.stopped {
+        stopped.reason = excerpt(&redact(&stopped.reason, secrets), 2048);
+    }
     shown
 }
 
