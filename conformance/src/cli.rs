@@ -355,6 +355,7 @@ pub fn options(args: &RunArgs) -> Result<Options, UsageError> {
         max_body: args.max_body,
         link: args.link.clone(),
         concurrent_orders: args.concurrent_orders,
+        stop: crate::stop::Stop::new(),
     })
 }
 
@@ -367,8 +368,15 @@ struct Done {
 }
 
 /// Runs `run` and writes the reports; returns the exit code. Progress goes
-/// to `err`, and only when `progress` is set (a terminal).
-pub async fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write, progress: bool) -> u8 {
+/// to `err`, and only when `progress` is set (a terminal). When `stop` is
+/// asked for (Ctrl-C), the run ends early with the report of what it checked.
+pub async fn run(
+    args: &RunArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    progress: bool,
+    stop: crate::stop::Stop,
+) -> u8 {
     if args.list {
         let _ = list(out);
         return exit_code::OK;
@@ -377,6 +385,7 @@ pub async fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write, progr
         Ok(options) => options,
         Err(e) => return usage(err, &e),
     };
+    options.stop = stop;
     let secrets = crate::secrets_of(&options);
     let (events, mut heard) = tokio::sync::mpsc::unbounded_channel::<Done>();
     if progress {

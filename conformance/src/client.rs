@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use smm_contract::{field, Action};
 
+use crate::stop::Stop;
+
 /// Where and how to reach the panel.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -93,6 +95,9 @@ pub enum TransportError {
     /// Connection refused, reset, DNS, TLS, …
     #[error("connection failed: {0}")]
     Connection(Dropped),
+    /// The run was stopped (Ctrl-C) before an answer.
+    #[error("interrupted before an answer")]
+    Interrupted,
     /// The answer's body is larger than `--max-body`: reading stopped there.
     #[error("the answer is larger than --max-body ({0} bytes): not read past it")]
     TooLarge(usize),
@@ -206,8 +211,7 @@ fn classify(e: &reqwest::Error, detail: &str) -> Failure {
         || lower.contains("invalid message")
     {
         Failure::NotHttp
-    } else if closed || lower.contains("connection closed") || lower.contains("connection reset")
-    {
+    } else if closed || lower.contains("connection closed") || lower.contains("connection reset") {
         Failure::Closed
     } else {
         Failure::Other
@@ -293,9 +297,15 @@ pub struct Client {
     large_bodies: Arc<tokio::sync::Semaphore>,
     next_slot: Arc<tokio::sync::Mutex<Instant>>,
     observations: Arc<Mutex<Observations>>,
+    stop: Stop,
 }
 
 impl Client {
+    /// The same client, sending nothing once `stop` is asked for.
+    pub fn stopping_on(self, stop: Stop) -> Client {
+        Client { stop, ..self }
+    }
+
     /// A client for `target`.
     pub fn new(target: Target) -> Result<Client, ClientError> {
         let mut headers = reqwest::header::HeaderMap::new();
@@ -324,6 +334,7 @@ impl Client {
             large_bodies: Arc::new(tokio::sync::Semaphore::new(LARGE_AT_ONCE)),
             next_slot: Arc::new(tokio::sync::Mutex::new(Instant::now())),
             observations: Arc::new(Mutex::new(Observations::default())),
+            stop: Stop::new(),
         })
     }
 
@@ -398,17 +409,44 @@ impl Client {
 
     /// Sends the fields as a form body, a query string or a JSON object body.
     pub async fn send(&self, method: Method, fields: Vec<(String, String)>) -> Exchange {
+        let mut limited = false;
+        // Once the run is stopped, nothing more is sent, and a request
+        // under way is abandoned.
+        let answer = if self.stop.is_asked() {
+            Err(TransportError::Interrupted)
+        } else {
+            tokio::select! {
+                answer = self.answer(method, &fields, &mut limited) => answer,
+                () = self.stop.asked() => Err(TransportError::Interrupted),
+            }
+        };
+        let exchange = Exchange {
+            method,
+            fields,
+            answer,
+        };
+        self.observe(&exchange, limited);
+        exchange
+    }
+
+    /// Sends one request (again while HTTP 429 and the timeout allow) and
+    /// reads its answer.
+    async fn answer(
+        &self,
+        method: Method,
+        fields: &[(String, String)],
+        limited: &mut bool,
+    ) -> Result<Answer, TransportError> {
         // The timeout starts once the rate limit lets the request go: the
         // runner's own pacing is not the panel's slowness.
         self.wait_for_slot().await;
         let started = Instant::now();
-        let mut limited = false;
         let mut first = true;
-        let answer = loop {
+        loop {
             if !std::mem::take(&mut first) {
                 self.wait_for_slot().await;
             }
-            let form = encode(&fields);
+            let form = encode(fields);
             let request = match method {
                 Method::Query => {
                     let sep = if self.target.url.contains('?') {
@@ -422,7 +460,7 @@ impl Client {
                     .http
                     .post(&self.target.url)
                     .header("content-type", "application/json")
-                    .body(json_object(&fields).to_string()),
+                    .body(json_object(fields).to_string()),
                 Method::Form => self
                     .http
                     .post(&self.target.url)
@@ -431,14 +469,14 @@ impl Client {
             };
             let left = self.target.timeout.saturating_sub(started.elapsed());
             let response = match tokio::time::timeout(left, request.send()).await {
-                Err(_) => break Err(TransportError::Timeout),
-                Ok(Err(e)) if e.is_timeout() => break Err(TransportError::Timeout),
-                Ok(Err(e)) => break Err(TransportError::Connection(Dropped::of(&e))),
+                Err(_) => return Err(TransportError::Timeout),
+                Ok(Err(e)) if e.is_timeout() => return Err(TransportError::Timeout),
+                Ok(Err(e)) => return Err(TransportError::Connection(Dropped::of(&e))),
                 Ok(Ok(response)) => response,
             };
             let status = response.status().as_u16();
             if status == 429 {
-                limited = true;
+                *limited = true;
                 let wait = response
                     .headers()
                     .get("retry-after")
@@ -447,7 +485,7 @@ impl Client {
                     .and_then(|s| Duration::try_from_secs_f64(s).ok())
                     .unwrap_or(Duration::from_secs(1));
                 if started.elapsed() + wait >= self.target.timeout {
-                    break Err(TransportError::RateLimited);
+                    return Err(TransportError::RateLimited);
                 }
                 tokio::time::sleep(wait).await;
                 continue;
@@ -465,26 +503,19 @@ impl Client {
                 .map(str::to_owned);
             let left = self.target.timeout.saturating_sub(started.elapsed());
             let body = match tokio::time::timeout(left, self.body(response)).await {
-                Err(_) => break Err(TransportError::Timeout),
-                Ok(Err(e)) => break Err(e),
+                Err(_) => return Err(TransportError::Timeout),
+                Ok(Err(e)) => return Err(e),
                 Ok(Ok(body)) => body,
             };
             let json = serde_json::from_slice(&body).ok();
-            break Ok(Answer {
+            return Ok(Answer {
                 status,
                 content_type,
                 location,
                 body,
                 json,
             });
-        };
-        let exchange = Exchange {
-            method,
-            fields,
-            answer,
-        };
-        self.observe(&exchange, limited);
-        exchange
+        }
     }
 
     /// Reads an answer's body, at most `max_body` bytes of it (a body that
@@ -541,6 +572,7 @@ impl Client {
             Err(TransportError::Connection(e)) => seen.dropped.push((curl, e.to_string())),
             Err(TransportError::RateLimited) => seen.still_limited.push(curl),
             Err(TransportError::TooLarge(_)) => seen.oversized.push(curl),
+            Err(TransportError::Interrupted) => {}
         }
     }
 

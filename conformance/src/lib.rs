@@ -32,6 +32,7 @@ pub mod preflight;
 pub mod report;
 pub mod schema;
 pub mod snapshot;
+pub mod stop;
 pub mod suite;
 
 use std::sync::{Arc, Mutex};
@@ -100,6 +101,9 @@ pub struct Options {
     pub concurrent_orders: usize,
     /// The largest answer body read, in bytes (`--max-body`).
     pub max_body: usize,
+    /// Stops the run early when asked (Ctrl-C): the report then holds what
+    /// was checked.
+    pub stop: stop::Stop,
 }
 
 impl Default for Options {
@@ -128,6 +132,7 @@ impl Default for Options {
             link: checks::drive::DEFAULT_LINK.to_owned(),
             concurrent_orders: 8,
             max_body: client::DEFAULT_MAX_BODY,
+            stop: stop::Stop::new(),
         }
     }
 }
@@ -276,7 +281,9 @@ pub async fn connect(options: Options) -> Result<Connected, RunError> {
         rate: options.rate,
         max_body: options.max_body,
     };
-    let client = Client::new(target).map_err(|e| RunError::Usage(e.to_string()))?;
+    let client = Client::new(target)
+        .map_err(|e| RunError::Usage(e.to_string()))?
+        .stopping_on(options.stop.clone());
     // The in-process mock's keys are the built-in fixture's, printed by
     // `smm-mock` itself: not secrets, and masking them would mask check ids.
     let secrets = if mock.is_some() {
@@ -403,6 +410,7 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
         options.concurrency,
         options.run_timeout,
         options.progress.clone(),
+        &options.stop,
     )
     .await;
     let mut report = Report::new(
@@ -414,6 +422,21 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
     );
     report.duration = started.elapsed();
     report.orders = ctx.ledger().summary();
+    if options.stop.is_asked() {
+        let unfinished = report
+            .checks
+            .iter()
+            .filter(|c| c.message.starts_with(outcome::INTERRUPTED))
+            .count();
+        report.stopped = Some(Stopped {
+            cause: StopCause::Interrupted,
+            reason: format!(
+                "interrupted (Ctrl-C or SIGTERM): {unfinished} of {} checks not finished; {} orders placed",
+                report.checks.len(),
+                report.orders.len()
+            ),
+        });
+    }
     let types: Vec<(u64, String)> = ctx
         .services
         .iter()

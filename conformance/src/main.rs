@@ -27,7 +27,8 @@ fn main() -> ExitCode {
         match &cli.command {
             Command::Run(args) => {
                 let progress = std::io::IsTerminal::is_terminal(&err);
-                cli::run(args, &mut out, &mut err, progress).await
+                let stop = smm_conformance::stop::Stop::on_signals();
+                cli::run(args, &mut out, &mut err, progress, stop).await
             }
             Command::Snapshot(args) => cli::snapshot(args, &mut out, &mut err).await,
             Command::Diff(args) => cli::diff(args, &mut out, &mut err).await,

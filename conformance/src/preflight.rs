@@ -173,7 +173,10 @@ async fn not_an_endpoint(client: &Client, url: &str, answer: &Answer) -> String 
 async fn refused_key(client: &Client, flag: &str, key: &str) -> Result<(), RunError> {
     let fields = vec![
         (field::KEY.to_owned(), key.to_owned()),
-        (field::ACTION.to_owned(), Action::Balance.as_str().to_owned()),
+        (
+            field::ACTION.to_owned(),
+            Action::Balance.as_str().to_owned(),
+        ),
     ];
     let exchange = client.send(Method::Form, fields).await;
     match (&exchange.answer, exchange.json()) {

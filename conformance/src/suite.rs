@@ -13,7 +13,8 @@ use smm_contract::SERVICE_FLAGS;
 use tokio::sync::Semaphore;
 
 use crate::checks::{self, Ctx, Service};
-use crate::outcome::{CheckResult, Outcome, Verdict};
+use crate::outcome::{CheckResult, Outcome, Verdict, INTERRUPTED};
+use crate::stop::Stop;
 
 /// When a check may run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -209,6 +210,7 @@ pub async fn run(
     concurrency: usize,
     deadline: Duration,
     progress: Option<Progress>,
+    stop: &Stop,
 ) -> Vec<CheckResult> {
     let checks: Vec<Check> = catalogue()
         .into_iter()
@@ -236,7 +238,7 @@ pub async fn run(
         .collect();
     let mut next = concurrent.into_iter().peekable();
     loop {
-        if next.peek().is_none() && tasks.is_empty() {
+        if (next.peek().is_none() && tasks.is_empty()) || stop.is_asked() {
             break;
         }
         tokio::select! {
@@ -246,8 +248,11 @@ pub async fn run(
                 let run = checks[i].run;
                 tasks.spawn(async move {
                     let started = std::time::Instant::now();
-                    // A check that panics is recorded as an Error, with the panic.
-                    let verdict = tokio::spawn(run(ctx)).await.unwrap_or_else(stopped);
+                    // A check that panics is recorded as an Error, with the
+                    // panic; abandoned (timeout, Ctrl-C), it is aborted too.
+                    let check = tokio::spawn(run(ctx));
+                    let _abandoned = AbortOnDrop(check.abort_handle());
+                    let verdict = check.await.unwrap_or_else(stopped);
                     drop(permit);
                     (i, verdict, started.elapsed())
                 });
@@ -259,6 +264,7 @@ pub async fn run(
                 }
             }
             () = tokio::time::sleep_until(end) => break,
+            () = stop.asked() => break,
         }
     }
     tasks.abort_all();
@@ -266,30 +272,41 @@ pub async fn run(
     // Phases 2 and 3: one at a time.
     for phase in [Phase::Alone, Phase::Last] {
         for (i, check) in checks.iter().enumerate().filter(|(_, c)| c.phase == phase) {
+            if stop.is_asked() {
+                break;
+            }
             let started = std::time::Instant::now();
             // Spawned, so that a check that panics is an Error, not the run's end.
             let mut running = tokio::spawn((check.run)(Arc::clone(&ctx)));
-            match tokio::time::timeout_at(end, &mut running).await {
-                Ok(joined) => {
-                    let verdict = joined.unwrap_or_else(stopped);
-                    tell(check.id, verdict.outcome);
-                    verdicts[i] = Some((verdict, started.elapsed()));
-                }
-                Err(_) => running.abort(),
+            tokio::select! {
+                joined = tokio::time::timeout_at(end, &mut running) => match joined {
+                    Ok(joined) => {
+                        let verdict = joined.unwrap_or_else(stopped);
+                        tell(check.id, verdict.outcome);
+                        verdicts[i] = Some((verdict, started.elapsed()));
+                    }
+                    Err(_) => running.abort(),
+                },
+                () = stop.asked() => running.abort(),
             }
         }
     }
 
+    let interrupted = stop.is_asked();
     checks
         .iter()
         .zip(verdicts)
         .map(|(check, verdict)| {
             let (verdict, duration) = verdict.unwrap_or_else(|| {
-                let verdict = Verdict::with(
-                    Outcome::Error,
-                    format!("not finished within the run timeout ({deadline:?})"),
-                    Vec::new(),
-                );
+                let verdict = if interrupted {
+                    Verdict::skip(format!("{INTERRUPTED} (Ctrl-C or SIGTERM)"))
+                } else {
+                    Verdict::with(
+                        Outcome::Error,
+                        format!("not finished within the run timeout ({deadline:?})"),
+                        Vec::new(),
+                    )
+                };
                 (verdict, deadline)
             });
             check.result(verdict, duration)
@@ -304,6 +321,15 @@ fn stopped(e: tokio::task::JoinError) -> Verdict {
         format!("the check stopped: {e}"),
         Vec::new(),
     )
+}
+
+/// Aborts a task when dropped: a check abandoned stops sending.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The records of checks that did not run: every selected check with

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 
 use std::collections::HashMap;
 
-use crate::outcome::{CheckResult, Mode, Outcome, Report, INTERRUPTED};
+use crate::outcome::{CheckResult, Mode, Outcome, Report, StopCause, INTERRUPTED};
 
 /// `text` with every control character but newlines and tabs escaped.
 pub fn printable(text: &str) -> Cow<'_, str> {
@@ -132,6 +132,13 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
                 }
             }
         }
+    }
+    if let Some(stopped) = report
+        .stopped
+        .as_ref()
+        .filter(|s| s.cause == StopCause::Interrupted)
+    {
+        writeln!(out, "\nStopped: {}", printable(&stopped.reason))?;
     }
     write_orders(report, out)?;
     write_coverage(report, out)?;
