@@ -202,7 +202,10 @@ fn classify(e: &reqwest::Error, detail: &str) -> Failure {
     let lower = detail.to_ascii_lowercase();
     if lower.contains("dns error") || lower.contains("failed to lookup address") {
         Failure::NoSuchHost
-    } else if lower.contains("corrupt message") || lower.contains("invalidcontenttype") {
+    } else if lower.contains("corrupt message")
+        || lower.contains("invalidcontenttype")
+        || lower.contains("tls handshake eof")
+    {
         Failure::NotTls
     } else if lower.contains("invalid http version")
         || lower.contains("invalid http status")

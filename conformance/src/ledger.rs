@@ -38,6 +38,8 @@ pub struct Entry {
     pub predicted: Decimal,
     /// The check that placed it.
     pub check: &'static str,
+    /// The `add` that placed it, as a curl command (keys masked).
+    pub placed_by: String,
     /// Every status answer seen, in order.
     pub seen: Vec<Sighting>,
     /// The refills asked for it (their ids).

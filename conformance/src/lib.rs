@@ -29,6 +29,7 @@ pub mod coverage;
 pub mod ledger;
 pub mod outcome;
 pub mod preflight;
+pub mod replay;
 pub mod report;
 pub mod schema;
 pub mod snapshot;
@@ -413,6 +414,16 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
         &options.stop,
     )
     .await;
+    let placed: Vec<(u64, String)> = ctx
+        .ledger()
+        .orders
+        .iter()
+        .map(|e| (e.id, e.placed_by.clone()))
+        .collect();
+    let mut results = results;
+    for e in results.iter_mut().flat_map(|c| c.evidence.iter_mut()) {
+        e.request = replay::with_orders(&e.request, &placed);
+    }
     let mut report = Report::new(
         target_name,
         options.mode,

@@ -85,6 +85,9 @@ fn unreachable(url: &str, dropped: &crate::client::Dropped) -> String {
             "cannot reach {url}: the host name `{}` does not resolve; check the host in --url",
             parsed.host_str().unwrap_or_default()
         ),
+        Failure::NotTls if dropped.detail.to_ascii_lowercase().contains("eof") => format!(
+            "cannot reach {url}: {at} closed the connection in the TLS handshake (a plain-HTTP port?); try --url {other}"
+        ),
         Failure::NotTls => format!(
             "cannot reach {url}: {at} does not speak TLS (it answers in plain HTTP); try --url {other}"
         ),
@@ -131,7 +134,12 @@ fn at_contract_path(url: &str) -> bool {
 /// Whether an answer could come from an SMM endpoint: JSON, and not a
 /// "no such page" status.
 fn looks_like_api(answer: &Answer) -> bool {
-    answer.json.is_some() && !matches!(answer.status, 404 | 405 | 410)
+    answer.json.is_some() && !not_found(answer.status)
+}
+
+/// HTTP statuses that say there is no such page.
+fn not_found(status: u16) -> bool {
+    matches!(status, 404 | 405 | 410)
 }
 
 /// What an answer was, in a few words: `HTTP 404 text/html: <excerpt>`.
@@ -180,15 +188,19 @@ async fn refused_key(client: &Client, flag: &str, key: &str) -> Result<(), RunEr
     ];
     let exchange = client.send(Method::Form, fields).await;
     match (&exchange.answer, exchange.json()) {
-        (Ok(answer), Some(value)) if schema::is_error(value) => Err(RunError::Usage(format!(
-            "the panel refused the key of {flag}: `balance` answered {}; check {flag} ({})",
-            described(client, answer),
-            if flag == "--key" {
-                "or --key-file, or SMM_API_KEY"
-            } else {
-                "or SMM_API_KEY_2"
-            }
-        ))),
+        // A "no such page" status is the path's doing (a panel at another
+        // path): the checks report it.
+        (Ok(answer), Some(value)) if schema::is_error(value) && !not_found(answer.status) => {
+            Err(RunError::Usage(format!(
+                "the panel refused the key of {flag}: `balance` answered {}; check {flag} ({})",
+                described(client, answer),
+                if flag == "--key" {
+                    "or --key-file, or SMM_API_KEY"
+                } else {
+                    "or SMM_API_KEY_2"
+                }
+            )))
+        }
         _ => Ok(()),
     }
 }

@@ -318,6 +318,7 @@ impl Ctx {
             runs: order.runs,
             predicted: cost,
             check,
+            placed_by: self.client.curl(exchange),
             seen: Vec::new(),
             refills: Vec::new(),
             overcharge: Decimal::ZERO,

@@ -278,7 +278,11 @@ async fn debit_and_charge(ctx: &Ctx, f: &mut Findings, placed: &Placed, what: &s
     if !amount_matches(debit, charge) {
         f.fail_plain(
             format!("order {order} debited {debit}, not {charge} ({what})"),
-            format!("add order {order}"),
+            ctx.ledger()
+                .orders
+                .iter()
+                .find(|e| e.id == order)
+                .map_or_else(|| format!("add order {order}"), |e| e.placed_by.clone()),
             format!("a debit of {charge}"),
             format!("a debit of {debit}"),
         );

@@ -24,6 +24,7 @@ use super::refill::{cheapest, smallest};
 use super::{judge, money_matches, Ctx, Findings, Service};
 use crate::client::Exchange;
 use crate::outcome::{Evidence, Mode, Outcome, Verdict};
+use crate::replay::{capture, replace_id};
 use crate::schema::{self, Kind};
 
 /// The most sequences the property plays (each places real orders).
@@ -154,9 +155,7 @@ impl Play {
             "refill"
         };
         self.script.push(match sets {
-            Some(var) => format!(
-                "A=$({curl}); echo \"$A\"; {var}=$(printf '%s' \"$A\" | sed -n 's/.*\"{slot}\": *\"\\{{0,1\\}}\\([0-9]*\\).*/\\1/p')"
-            ),
+            Some(var) => capture(&curl, &var, slot),
             None => format!("{curl}; echo"),
         });
     }
@@ -187,23 +186,6 @@ impl Play {
         known.last = Some(now);
         Ok(())
     }
-}
-
-/// `text` with the id `id` (a whole word of digits) written as `var`.
-fn replace_id(text: &str, id: &str, var: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(at) = rest.find(id) {
-        let before = rest[..at].chars().last();
-        let after = rest[at + id.len()..].chars().next();
-        let whole = !before.is_some_and(|c| c.is_ascii_digit())
-            && !after.is_some_and(|c| c.is_ascii_digit());
-        out.push_str(&rest[..at]);
-        out.push_str(if whole { var } else { id });
-        rest = &rest[at + id.len()..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// A tolerant reading of `exchange` as `kind`: the value, or why not.
@@ -581,14 +563,6 @@ fn explore(ctx: &Ctx, handle: &tokio::runtime::Handle) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_are_replaced_only_as_whole_numbers() {
-        assert_eq!(
-            replace_id("order=23501 orders=123501,23501", "23501", "$O1"),
-            "order=$O1 orders=123501,$O1"
-        );
-    }
 
     #[test]
     fn sequences_start_with_an_add_and_place_few_orders() {

@@ -272,7 +272,12 @@ fn a_target_that_echoes_the_key_in_any_encoding_never_gets_it_shown() {
 
 #[test]
 fn control_characters_of_a_target_reach_the_terminal_escaped() {
-    let addr = serve(|_, _| {
+    // The key is taken (its balance answers); every other answer is an
+    // error full of control characters.
+    let addr = serve(|_, body| {
+        if String::from_utf8_lossy(body).contains("action=balance") {
+            return r#"{"balance":"1.00","currency":"USD"}"#.to_owned();
+        }
         serde_json::json!({ "error": "\u{1b}[2J\u{1b}]0;owned\u{7}\u{0}bad" }).to_string()
     });
     let out = conformance(&[

@@ -2,6 +2,7 @@
 
 mod cli;
 mod detection;
+mod first_contact;
 mod hostile;
 mod money;
 mod reports;

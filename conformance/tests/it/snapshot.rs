@@ -318,9 +318,13 @@ async fn a_wrong_key_or_path_gets_no_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("contract.json");
     let base = panel.url().trim_end_matches("/api/v2").to_owned();
-    for (url, key) in [
-        (panel.url(), "wrong-key-0000"),
-        (format!("{base}/"), "test-key"),
+    for (url, key, says) in [
+        (
+            panel.url(),
+            "wrong-key-0000",
+            "the panel refused the key of --key",
+        ),
+        (format!("{base}/"), "test-key", "is not the API endpoint"),
     ] {
         let out = conformance_async(vec![
             "snapshot".into(),
@@ -333,7 +337,8 @@ async fn a_wrong_key_or_path_gets_no_snapshot() {
         ])
         .await;
         assert_eq!(out.status.code(), Some(2), "{url} {key}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("check the URL and the key"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{stderr}");
         assert!(!file.exists(), "no file for a refused snapshot");
     }
 }

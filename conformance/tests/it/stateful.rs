@@ -26,7 +26,7 @@ const SERVICES: [Svc; 2] = [
 
 /// The panel's state: balances, and orders (key, service, quantity, charge).
 #[derive(Default)]
-struct Panel {
+pub(crate) struct Panel {
     balances: BTreeMap<&'static str, Decimal>,
     orders: Vec<(String, u64, u64, Decimal)>,
     refills: Vec<(String, u64)>,
@@ -59,6 +59,11 @@ fn echoed(id: &str) -> Value {
 }
 
 impl Panel {
+    /// How many orders were placed.
+    pub(crate) fn placed(&self) -> usize {
+        self.orders.len()
+    }
+
     fn order(&self, key: &str, id: &str) -> Option<usize> {
         let index = id.parse::<usize>().ok()?.checked_sub(1000)?;
         self.orders.get(index).filter(|o| o.0 == key).map(|_| index)
@@ -252,7 +257,7 @@ impl Panel {
 }
 
 /// Starts the panel; its URL and state.
-fn fake_panel(finish: bool) -> (String, Arc<Mutex<Panel>>) {
+pub(crate) fn fake_panel(finish: bool) -> (String, Arc<Mutex<Panel>>) {
     let panel = Arc::new(Mutex::new(Panel {
         balances: [
             ("fake-key", Decimal::from(100)),
