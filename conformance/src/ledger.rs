@@ -77,13 +77,17 @@ impl Entry {
         }
     }
 
-    /// Its charge as the panel last wrote it (else the predicted one).
-    pub fn shown_charge(&self) -> String {
+    /// Its charge as the panel last wrote it (else the predicted one, at
+    /// the panel's `places` when known).
+    pub fn shown_charge(&self, places: Option<u32>) -> String {
         self.seen
             .iter()
             .rev()
             .find_map(|s| s.charge.clone().filter(|c| c.parse::<Decimal>().is_ok()))
-            .unwrap_or_else(|| self.predicted.normalize().to_string())
+            .unwrap_or_else(|| match places {
+                Some(places) => crate::checks::at_places(self.predicted, places),
+                None => self.predicted.normalize().to_string(),
+            })
     }
 
     /// Its charge as last shown (else the predicted one).
@@ -115,6 +119,11 @@ impl Ledger {
 
     /// The orders as the report lists them.
     pub fn summary(&self) -> Vec<PlacedOrder> {
+        // The panel's precision, as its balance was written.
+        let places = self
+            .start
+            .as_ref()
+            .map(|(text, _)| crate::checks::places_of(text));
         self.orders
             .iter()
             .map(|e| PlacedOrder {
@@ -122,7 +131,7 @@ impl Ledger {
                 service: e.service,
                 quantity: e.quantity,
                 runs: e.runs,
-                charge: e.shown_charge(),
+                charge: e.shown_charge(places),
                 status: e.seen.last().map(|s| s.status.clone()),
                 running: !e.is_final(),
                 check: e.check,

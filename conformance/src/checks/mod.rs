@@ -267,6 +267,22 @@ pub fn money_matches(shown: &str, exact: Decimal) -> bool {
     (value - exact).abs() <= ulp
 }
 
+/// The decimal places of an amount as the panel writes it.
+pub fn places_of(text: &str) -> u32 {
+    text.split_once('.')
+        .map_or(0, |(_, fraction)| fraction.len() as u32)
+}
+
+/// `amount` as a panel writing `places` decimals shows it (rounded half
+/// away from zero, every place written): what a user compares with the
+/// panel's own strings.
+pub fn at_places(amount: Decimal, places: u32) -> String {
+    let places = places.min(28);
+    let rounded =
+        amount.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    format!("{rounded:.prec$}", prec = places as usize)
+}
+
 /// What a check found, turned into a verdict at the end.
 #[derive(Debug, Default)]
 pub struct Findings {
@@ -565,4 +581,18 @@ pub fn expect_error(ctx: &Ctx, findings: &mut Findings, exchange: &Exchange, wha
 
 fn json_error_example() -> Value {
     serde_json::json!({"error": "<message>"})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_shown_at_the_panels_places() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(at_places(d("0.0010032"), 5), "0.00100");
+        assert_eq!(at_places(d("0.000035"), 5), "0.00004");
+        assert_eq!(at_places(d("1.2"), 2), "1.20");
+        assert_eq!(at_places(d("7"), 0), "7");
+    }
 }

@@ -12,7 +12,10 @@ use smm_contract::{field, Action, OrderStatus, ServiceType};
 
 use super::drive::{NewOrder, Watched, Word};
 use super::refill::{cheapest, smallest};
-use super::{expect_error, expect_unmoved, judge, money_matches, price, Ctx, Findings, Service};
+use super::{
+    at_places, expect_error, expect_unmoved, judge, money_matches, places_of, price, Ctx, Findings,
+    Service,
+};
 use crate::outcome::Verdict;
 use crate::schema::Kind;
 
@@ -221,12 +224,8 @@ struct Placed {
     charge: Decimal,
     before: Decimal,
     after: Decimal,
-}
-
-/// The decimal places of a balance as the panel writes it.
-fn places_of(text: &str) -> u32 {
-    text.split_once('.')
-        .map_or(0, |(_, frac)| frac.len() as u32)
+    /// The decimal places the panel writes money with.
+    places: u32,
 }
 
 /// Places a telling order on `service` (see [`telling_quantity`]) asking
@@ -256,6 +255,7 @@ async fn place(
         charge: placed.cost,
         before: before.0,
         after: after.0,
+        places: places_of(&before.1),
     })
 }
 
@@ -272,18 +272,20 @@ async fn debit_and_charge(ctx: &Ctx, f: &mut Findings, placed: &Placed, what: &s
         charge,
         before,
         after,
+        places,
         ..
     } = *placed;
     let debit = before - after;
+    let charge_shown = at_places(charge, places);
     if !amount_matches(debit, charge) {
         f.fail_plain(
-            format!("order {order} debited {debit}, not {charge} ({what})"),
+            format!("order {order} debited {debit}, not {charge_shown} ({what})"),
             ctx.ledger()
                 .orders
                 .iter()
                 .find(|e| e.id == order)
                 .map_or_else(|| format!("add order {order}"), |e| e.placed_by.clone()),
-            format!("a debit of {charge}"),
+            format!("a debit of {charge_shown}"),
             format!("a debit of {debit}"),
         );
     }
@@ -297,8 +299,8 @@ async fn debit_and_charge(ctx: &Ctx, f: &mut Findings, placed: &Placed, what: &s
             f.fail(
                 &ctx.client,
                 &exchange,
-                format!("status shows charge {shown}, not {charge} ({what})"),
-                &format!("charge {charge}"),
+                format!("status shows charge {shown}, not {charge_shown} ({what})"),
+                &format!("charge {charge_shown}"),
             );
         }
     }
@@ -320,7 +322,8 @@ pub async fn charge(ctx: Arc<Ctx>) -> Verdict {
         ctx.mode,
         format!(
             "order {} cost {} as the rate says",
-            placed.order, placed.charge
+            placed.order,
+            at_places(placed.charge, placed.places)
         ),
     )
 }
@@ -386,7 +389,8 @@ pub async fn dripfeed(ctx: Arc<Ctx>) -> Verdict {
         ctx.mode,
         format!(
             "drip-feed order {} cost {} for {RUNS} runs{refused}",
-            placed.order, placed.charge
+            placed.order,
+            at_places(placed.charge, placed.places)
         ),
     )
 }
@@ -467,12 +471,13 @@ pub async fn concurrency(ctx: Arc<Ctx>) -> Verdict {
             if (debit - charged).abs() > tolerance {
                 f.fail_plain(
                     format!(
-                        "{} orders placed at once debited {debit}, not {charged} (from {} to {text})",
+                        "{} orders placed at once debited {debit}, not {} (from {} to {text})",
                         ids.len(),
+                        at_places(charged, places),
                         before.1
                     ),
                     request,
-                    format!("a debit of {charged}"),
+                    format!("a debit of {}", at_places(charged, places)),
                     format!("a debit of {debit}"),
                 );
             }

@@ -335,6 +335,9 @@ async fn a_failures_replay_places_the_order_it_needs_on_a_fresh_panel() {
         .find(|c| c["id"] == "money.charge")
         .unwrap();
     assert_eq!(check["outcome"], "fail", "{check}");
+    // Money at the panel's precision (5 places), not the unrounded 0.0010032.
+    let message = check["message"].as_str().unwrap();
+    assert!(message.contains("not 0.00100 ("), "{message}");
     let requests: Vec<&str> = check["evidence"]
         .as_array()
         .unwrap()
@@ -374,4 +377,35 @@ async fn a_failures_replay_places_the_order_it_needs_on_a_fresh_panel() {
         last.get("charge").is_some(),
         "the fresh panel knows the order: {text}"
     );
+}
+
+#[test]
+fn a_property_failure_shrinks_to_small_ids_quietly_and_prints_short() {
+    let args = [
+        "run",
+        "--mock-profile",
+        "bulk-overflow-ignored",
+        "--only",
+        "property.status",
+    ];
+    let (_, report) = crate::support::json_run(&args[1..]);
+    let request = report["checks"][0]["evidence"][0]["request"]
+        .as_str()
+        .unwrap();
+    let longest = request
+        .split(|c: char| !c.is_ascii_digit())
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    assert!(longest <= 19, "ids shrink to small ones: {request}");
+    let human = conformance(&args);
+    assert!(
+        human.stderr.is_empty(),
+        "nothing of a library's on stderr: {}",
+        String::from_utf8_lossy(&human.stderr)
+    );
+    let text = String::from_utf8(human.stdout).unwrap();
+    let line = text.lines().find(|l| l.contains("request:")).unwrap();
+    assert!(line.len() < 600, "a long id list is shortened: {line}");
+    assert!(line.contains("ids; the JSON report has them all"), "{line}");
 }
