@@ -10,12 +10,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rust_decimal::Decimal;
 use smm_mock::profile::Profile;
 
-use crate::outcome::{exit_code, Mode, Outcome, StopCause};
+use crate::outcome::{exit_code, Mode, StopCause};
 use crate::report::diff::DiffReport;
 pub use crate::report::Format;
 use crate::report::{self, human};
 use crate::snapshot::{Severity, Snapshot};
-use crate::suite::{catalogue, Selection};
+use crate::suite::{catalogue, Event, Selection};
 use crate::{Options, RunError};
 
 /// Checks an SMM panel (API v2) against its contract.
@@ -185,7 +185,7 @@ pub struct RunArgs {
     /// An extra header, NAME:VALUE (repeatable).
     #[arg(long = "header", value_name = "NAME:VALUE")]
     pub headers: Vec<String>,
-    /// The User-Agent to send.
+    /// The User-Agent to send. The default is the one the API's reference PHP client sends (an old Internet Explorer string, CONTRACT §1): panels and their firewalls see it from most real clients, and some refuse agents they do not know.
     #[arg(long, default_value = crate::DEFAULT_USER_AGENT)]
     pub user_agent: String,
     /// The smm-mock admin API to use (e.g. http://127.0.0.1:8080/__mock); never probed otherwise.
@@ -359,14 +359,6 @@ pub fn options(args: &RunArgs) -> Result<Options, UsageError> {
     })
 }
 
-/// One check done, as the progress line hears of it.
-struct Done {
-    done: usize,
-    total: usize,
-    id: &'static str,
-    outcome: Outcome,
-}
-
 /// Runs `run` and writes the reports; returns the exit code. Progress goes
 /// to `err`, and only when `progress` is set (a terminal). When `stop` is
 /// asked for (Ctrl-C), the run ends early with the report of what it checked.
@@ -387,7 +379,7 @@ pub async fn run(
     };
     options.stop = stop;
     let secrets = crate::secrets_of(&options);
-    let (events, mut heard) = tokio::sync::mpsc::unbounded_channel::<Done>();
+    let (events, mut heard) = tokio::sync::mpsc::unbounded_channel::<Event>();
     if progress {
         let _ = writeln!(
             err,
@@ -397,16 +389,9 @@ pub async fn run(
                 &secrets
             )
         );
-        options.progress = Some(crate::suite::Progress(std::sync::Arc::new(
-            move |done, total, id, outcome| {
-                let _ = events.send(Done {
-                    done,
-                    total,
-                    id,
-                    outcome,
-                });
-            },
-        )));
+        options.progress = Some(crate::suite::Progress(std::sync::Arc::new(move |event| {
+            let _ = events.send(event);
+        })));
     } else {
         drop(events);
     }
@@ -418,8 +403,9 @@ pub async fn run(
     kept.progress = None;
     let execution = crate::execute(options);
     let listening = async {
-        while let Some(d) = heard.recv().await {
-            let _ = human::progress(err, d.done, d.total, d.id, d.outcome);
+        let mut line = human::ProgressLine::default();
+        while let Some(event) = heard.recv().await {
+            let _ = line.hear(err, event);
         }
     };
     let (result, ()) = tokio::join!(execution, listening);
@@ -487,7 +473,14 @@ fn resolve_key(
                 path: path.display().to_string(),
                 reason: e.to_string(),
             })?;
-            Ok(Some(text.lines().next().unwrap_or("").trim().to_owned()))
+            let key = text.lines().next().unwrap_or("").trim();
+            if key.is_empty() {
+                return Err(UsageError::KeyFile {
+                    path: path.display().to_string(),
+                    reason: "its first line is empty: the API key goes there".into(),
+                });
+            }
+            Ok(Some(key.to_owned()))
         }
         (None, None) => Ok(std::env::var("SMM_API_KEY").ok()),
     }
@@ -595,6 +588,12 @@ pub async fn snapshot(args: &SnapshotArgs, out: &mut dyn Write, err: &mut dyn Wr
                 let _ = writeln!(err, "smm-conformance: cannot write {}: {e}", path.display());
                 return exit_code::USAGE;
             }
+            let _ = writeln!(
+                err,
+                "smm-conformance: wrote {} ({})",
+                path.display(),
+                snapshot.summary()
+            );
         }
         None => {
             let _ = out.write_all(text.as_bytes());

@@ -400,6 +400,7 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
         self_moving,
         concurrent_orders: options.concurrent_orders,
         settled: std::sync::atomic::AtomicBool::new(false),
+        progress: options.progress.clone(),
     };
     if ctx.budget.is_some() {
         prepare(&mut ctx, &options.selection).await;

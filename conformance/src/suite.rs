@@ -189,12 +189,46 @@ pub fn services_of(value: Option<&Value>) -> Vec<Service> {
         .collect()
 }
 
-/// A callback told (checks done, checks in all, id, outcome).
-pub type OnCheck = dyn Fn(usize, usize, &'static str, Outcome) + Send + Sync;
+/// What a progress line hears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A check ended.
+    Ended {
+        /// Checks done.
+        done: usize,
+        /// Checks in all.
+        total: usize,
+        /// Its id.
+        id: &'static str,
+        /// How it ended.
+        outcome: Outcome,
+    },
+    /// A long check moved on (a property's cases, an order watched).
+    Step {
+        /// Its id.
+        id: &'static str,
+        /// Units done.
+        done: u64,
+        /// Units in all.
+        of: u64,
+        /// What a unit is (`cases`, `s`).
+        unit: &'static str,
+    },
+}
 
-/// Told of each check as it ends.
+/// A callback told of each event.
+pub type OnEvent = dyn Fn(Event) + Send + Sync;
+
+/// Told of each check as it ends, and of long checks as they move on.
 #[derive(Clone)]
-pub struct Progress(pub Arc<OnCheck>);
+pub struct Progress(pub Arc<OnEvent>);
+
+impl Progress {
+    /// Tells of `event`.
+    pub fn tell(&self, event: Event) {
+        (self.0)(event);
+    }
+}
 
 impl std::fmt::Debug for Progress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -221,7 +255,12 @@ pub async fn run(
     let mut tell = |id: &'static str, outcome: Outcome| {
         done += 1;
         if let Some(p) = &progress {
-            (p.0)(done, total, id, outcome);
+            p.tell(Event::Ended {
+                done,
+                total,
+                id,
+                outcome,
+            });
         }
     };
     let mut verdicts: Vec<Option<(Verdict, Duration)>> = vec![None; checks.len()];

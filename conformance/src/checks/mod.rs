@@ -107,9 +107,19 @@ pub struct Ctx {
     /// Whether the run's orders were already watched to their end (or for
     /// `--watch`): a later settling polls them once more, and waits no more.
     pub settled: std::sync::atomic::AtomicBool,
+    /// Told as long checks move on (a terminal's progress line).
+    pub progress: Option<crate::suite::Progress>,
 }
 
 impl Ctx {
+    /// Tells the progress line that check `id` has done `done` of `of`
+    /// `unit`s.
+    pub fn step(&self, id: &'static str, done: u64, of: u64, unit: &'static str) {
+        if let Some(progress) = &self.progress {
+            progress.tell(crate::suite::Event::Step { id, done, of, unit });
+        }
+    }
+
     /// Reserves `charge` of the budget; false (and nothing reserved) when
     /// orders are not allowed or the cap would be passed.
     pub fn reserve(&self, charge: Decimal) -> bool {

@@ -381,7 +381,12 @@ enum Found {
 /// Generates, sends and judges the cases; shrinks the first failure.
 /// Generation and shrinking run on this (blocking) thread, the requests on
 /// the runtime.
-fn explore(ctx: &Ctx, handle: &tokio::runtime::Handle, strategy: &BoxedStrategy<Probe>) -> Found {
+fn explore(
+    ctx: &Ctx,
+    handle: &tokio::runtime::Handle,
+    strategy: &BoxedStrategy<Probe>,
+    id: &'static str,
+) -> Found {
     let known: Arc<BTreeSet<String>> =
         Arc::new(ctx.known_orders.iter().map(u64::to_string).collect());
     let key = ctx.client.target().key.clone();
@@ -396,6 +401,7 @@ fn explore(ctx: &Ctx, handle: &tokio::runtime::Handle, strategy: &BoxedStrategy<
     let past_deadline = || ctx.deadline.is_some_and(|d| std::time::Instant::now() >= d);
     let mut sent = 0;
     while sent < ctx.cases {
+        ctx.step(id, sent.into(), ctx.cases.into(), "cases");
         if past_deadline() {
             return Found::Stopped("the run timeout passed".into());
         }
@@ -478,13 +484,14 @@ fn explore(ctx: &Ctx, handle: &tokio::runtime::Handle, strategy: &BoxedStrategy<
 async fn run(
     ctx: Arc<Ctx>,
     strategy: fn(Vec<u64>) -> BoxedStrategy<Probe>,
+    id: &'static str,
     what: &'static str,
 ) -> Verdict {
     let handle = tokio::runtime::Handle::current();
     let worker = Arc::clone(&ctx);
     let found = tokio::task::spawn_blocking(move || {
         let strategy = strategy(worker.known_orders.clone());
-        explore(&worker, &handle, &strategy)
+        explore(&worker, &handle, &strategy, id)
     })
     .await;
     let key = ctx.client.target().key.clone();
@@ -530,12 +537,18 @@ async fn run(
 
 /// `property.status`: generated status and bulk status requests.
 pub async fn status(ctx: Arc<Ctx>) -> Verdict {
-    run(ctx, status_probe, "status requests").await
+    run(ctx, status_probe, "property.status", "status requests").await
 }
 
 /// `property.invalid`: generated requests with bad keys or unknown actions.
 pub async fn invalid(ctx: Arc<Ctx>) -> Verdict {
-    run(ctx, |_| invalid_probe(), "invalid requests").await
+    run(
+        ctx,
+        |_| invalid_probe(),
+        "property.invalid",
+        "invalid requests",
+    )
+    .await
 }
 
 #[cfg(test)]

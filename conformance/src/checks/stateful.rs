@@ -470,7 +470,13 @@ fn explore(ctx: &Ctx, handle: &tokio::runtime::Handle) -> Verdict {
         ),
     );
     let (mut placed, mut skipped) = (0, 0);
-    for _ in 0..sequences_n {
+    for n in 0..sequences_n {
+        ctx.step(
+            "property.lifecycle",
+            n.into(),
+            sequences_n.into(),
+            "sequences",
+        );
         if ctx.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
             return Verdict::with(
                 Outcome::Error,

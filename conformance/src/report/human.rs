@@ -11,6 +11,7 @@ use std::io::{self, Write};
 use std::collections::HashMap;
 
 use crate::outcome::{CheckResult, Mode, Outcome, Report, StopCause, INTERRUPTED};
+use crate::suite::Event;
 
 /// `text` with every control character but newlines and tabs escaped.
 pub fn printable(text: &str) -> Cow<'_, str> {
@@ -298,20 +299,41 @@ fn write_coverage(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes the progress line of a terminal: `[done/total] id: outcome`,
-/// rewritten in place, and cleared when the last check is done.
-pub fn progress(
-    out: &mut dyn Write,
+/// The progress line of a terminal: `[done/total] id: outcome` as checks
+/// end, `[done/total] id: 5120/100000 cases` as a long one moves on,
+/// rewritten in place and cleared when the last check is done.
+#[derive(Debug, Default)]
+pub struct ProgressLine {
     done: usize,
     total: usize,
-    id: &str,
-    outcome: Outcome,
-) -> io::Result<()> {
-    write!(out, "\r\x1b[2K[{done}/{total}] {id}: {}", outcome.as_str())?;
-    if done == total {
-        write!(out, "\r\x1b[2K")?;
+}
+
+impl ProgressLine {
+    /// Writes what `event` says.
+    pub fn hear(&mut self, out: &mut dyn Write, event: Event) -> io::Result<()> {
+        match event {
+            Event::Ended {
+                done,
+                total,
+                id,
+                outcome,
+            } => {
+                (self.done, self.total) = (done, total);
+                write!(out, "\r\x1b[2K[{done}/{total}] {id}: {}", outcome.as_str())?;
+                if done == total {
+                    write!(out, "\r\x1b[2K")?;
+                }
+            }
+            Event::Step { id, done, of, unit } => {
+                write!(
+                    out,
+                    "\r\x1b[2K[{}/{}] {id}: {done}/{of} {unit}",
+                    self.done, self.total
+                )?;
+            }
+        }
+        out.flush()
     }
-    out.flush()
 }
 
 #[cfg(test)]
@@ -333,6 +355,31 @@ mod tests {
         );
         let short = "curl -d orders=1,2,3 -d 'orders=4'";
         assert!(matches!(shorten_lists(short), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn the_progress_line_moves_with_a_long_check() {
+        let mut line = ProgressLine::default();
+        let mut out = Vec::new();
+        let ended = Event::Ended {
+            done: 3,
+            total: 47,
+            id: "auth.wrong-key",
+            outcome: Outcome::Pass,
+        };
+        line.hear(&mut out, ended).unwrap();
+        let step = Event::Step {
+            id: "property.status",
+            done: 5120,
+            of: 100_000,
+            unit: "cases",
+        };
+        line.hear(&mut out, step).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.ends_with("\r\x1b[2K[3/47] property.status: 5120/100000 cases"),
+            "{text:?}"
+        );
     }
 
     #[test]

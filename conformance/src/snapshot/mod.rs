@@ -328,6 +328,20 @@ pub enum TakeError {
 }
 
 impl Snapshot {
+    /// One line saying what the snapshot holds: `18 services, 9 answer
+    /// shapes, 5 error answers, 2 orders`.
+    pub fn summary(&self) -> String {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        [
+            plural(self.services.len(), "service", "services"),
+            plural(self.shapes.len(), "answer shape", "answer shapes"),
+            plural(self.errors.len(), "error answer", "error answers"),
+            plural(self.orders.len(), "order", "orders"),
+        ]
+        .join(", ")
+    }
+
     /// Reads a snapshot file, or says which file and what is wrong.
     pub fn load(path: &Path) -> Result<Snapshot, SnapshotError> {
         let file = path.display().to_string();

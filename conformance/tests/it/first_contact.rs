@@ -409,3 +409,87 @@ fn a_property_failure_shrinks_to_small_ids_quietly_and_prints_short() {
     assert!(line.len() < 600, "a long id list is shortened: {line}");
     assert!(line.contains("ids; the JSON report has them all"), "{line}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_property_tells_the_progress_line_its_cases() {
+    use smm_conformance::suite::{Event, Progress, Selection};
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&heard);
+    let options = smm_conformance::Options {
+        cases: 300,
+        selection: Selection {
+            only: vec!["property.status".into()],
+            skip: Vec::new(),
+        },
+        progress: Some(Progress(std::sync::Arc::new(move |event| {
+            log.lock().unwrap().push(event);
+        }))),
+        ..smm_conformance::Options::default()
+    };
+    smm_conformance::execute(options).await.unwrap();
+    let steps: Vec<(u64, u64)> = heard
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match *e {
+            Event::Step {
+                id: "property.status",
+                done,
+                of,
+                unit: "cases",
+            } => Some((done, of)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(steps, [(0, 300), (128, 300), (256, 300)]);
+}
+
+#[test]
+fn snapshot_to_a_file_says_what_it_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("contract.json");
+    let out = conformance(&["snapshot", "-o", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        format!(
+            "smm-conformance: wrote {} (18 services, 7 answer shapes, 5 error answers, 3 orders)\n",
+            file.display()
+        )
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn an_empty_key_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("key.txt");
+    std::fs::write(&file, "\n").unwrap();
+    let out = conformance(&[
+        "run",
+        "--url",
+        "http://127.0.0.1:9/api/v2",
+        "--key-file",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "--key-file {}: its first line is empty",
+            file.display()
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_default_user_agent_is_explained_in_help() {
+    let out = conformance(&["run", "--help"]);
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        help.contains("reference PHP client") && help.contains("MSIE 5.01"),
+        "{help}"
+    );
+}
