@@ -128,7 +128,7 @@ pub struct DiffArgs {
 /// `run`'s options.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "The key may also come from SMM_API_KEY (and the second key from SMM_API_KEY_2); it is never printed.\n\nExit codes: 0 nothing failed, 1 contract failures, 2 usage error, 3 target unreachable or errors only."
+    after_help = "The key may also come from SMM_API_KEY (and the second key from SMM_API_KEY_2); it is never printed.\n\nBefore any check, the basics: something listens, it speaks the URL's protocol, the URL is an SMM endpoint, the panel takes the key; a mistake there is one message with the fix.\n\nExit codes: 0 nothing failed, 1 contract failures, 2 usage error (a URL that is no endpoint, a refused key included), 3 target unreachable or errors only, 130 interrupted (Ctrl-C or SIGTERM: the checks done are reported, the orders placed listed, every report file written)."
 )]
 pub struct RunArgs {
     /// The panel's API endpoint as you would paste it (https://panel.example/api/v2). Without it, the built-in mock runs in-process.

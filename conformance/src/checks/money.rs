@@ -644,13 +644,11 @@ pub async fn refund_partial(ctx: Arc<Ctx>) -> Verdict {
         Ok((now, text)) => {
             let refund = now - after;
             if !amount_matches(refund, charge - kept) {
+                let due = at_places(charge - kept, places_of(&text));
                 f.fail_plain(
-                    format!(
-                        "Partial order {order}: refunded {refund}, not {}",
-                        charge - kept
-                    ),
+                    format!("Partial order {order}: refunded {refund}, not {due}"),
                     ctx.client.curl(&exchange),
-                    format!("balance {} + {}", after, charge - kept),
+                    format!("balance {after} + {due}"),
                     format!("balance {text}"),
                 );
             }
@@ -779,17 +777,17 @@ pub async fn ledger(ctx: Arc<Ctx>) -> Verdict {
         let listed: Vec<String> = ledger
             .orders
             .iter()
-            .map(|e| format!("{} {}", e.id, e.charge().normalize()))
+            .map(|e| format!("{} {}", e.id, at_places(e.charge(), places)))
             .collect();
+        let expected = at_places(expected, places);
         f.fail_plain(
             format!(
-                "the balance is {text}, not {} = {start_text} − {} charged for {} orders",
-                expected.normalize(),
-                spent.normalize(),
+                "the balance is {text}, not {expected} = {start_text} − {} charged for {} orders",
+                at_places(spent, places),
                 ledger.orders.len()
             ),
             format!("the run's orders (id charge): {}", listed.join(", ")),
-            format!("balance {} (± {tolerance})", expected.normalize()),
+            format!("balance {expected} (± {tolerance})"),
             format!("balance {text}"),
         );
     }

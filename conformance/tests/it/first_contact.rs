@@ -493,3 +493,37 @@ fn the_default_user_agent_is_explained_in_help() {
         "{help}"
     );
 }
+
+/// Every `$ smm-conformance run …` sample of the README (against the
+/// in-process mock) is what the command prints: its lines, but for `...`,
+/// appear in the output in that order.
+#[test]
+fn the_readmes_run_samples_are_the_real_output() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let mut samples = 0;
+    for block in readme.split("```console\n").skip(1) {
+        let block = &block[..block.find("```").unwrap()];
+        let mut lines = block.lines();
+        let Some(command) = lines
+            .next()
+            .and_then(|l| l.strip_prefix("$ smm-conformance run "))
+        else {
+            continue;
+        };
+        samples += 1;
+        let args: Vec<&str> = std::iter::once("run")
+            .chain(command.split_whitespace())
+            .collect();
+        let out = conformance(&args);
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut got = text.lines();
+        for want in lines.filter(|l| *l != "...") {
+            assert!(
+                got.any(|l| l == want),
+                "README sample of `{command}`: `{want}` is not in the output (in order):\n{text}"
+            );
+        }
+    }
+    assert!(samples >= 2, "the README's run samples were found");
+}
