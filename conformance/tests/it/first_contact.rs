@@ -3,7 +3,6 @@
 //! not the endpoint, a refused key, a redirect elsewhere; and Ctrl-C, which
 //! ends a run with its report, not without one.
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -223,7 +222,7 @@ fn ctrl_c_ends_the_run_with_every_report_and_the_orders_placed() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("report.json");
     let junit = dir.path().join("report.xml");
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .args([
             "run",
             "--url",
@@ -288,7 +287,6 @@ fn ctrl_c_ends_the_run_with_every_report_and_the_orders_placed() {
     // Nothing is sent after the signal: the panel's orders stay as they were.
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(panel.lock().unwrap().placed(), placed);
-    let _ = std::io::stdout().flush();
 }
 
 /// A panel under `profile` whose first key looks like a secret.
