@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use smm_contract::drift::{self, Form, Shape};
 use smm_contract::{OrderStatus, SERVICE_FIELDS, SERVICE_FLAGS};
 
-use super::{contract_shape, service_id, BulkLimit, JsonType, Snapshot, Types};
+use super::{contract_shape, BulkLimit, JsonType, ServiceKey, Snapshot, Types};
 
 /// How much a change matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -122,15 +122,21 @@ pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<C
         })
     };
 
-    // Services.
-    let by_id = |list: &[Value]| -> BTreeMap<String, Map<String, Value>> {
+    // Services, in catalogue order (ids by number, then the others).
+    let by_id = |list: &[Value]| -> BTreeMap<ServiceKey, Map<String, Value>> {
         list.iter()
-            .map(|s| (service_id(s), s.as_object().cloned().unwrap_or_default()))
+            .map(|s| {
+                (
+                    ServiceKey::of(s),
+                    s.as_object().cloned().unwrap_or_default(),
+                )
+            })
             .collect()
     };
     let (before, after) = (by_id(&old.services), by_id(&new.services));
-    for (id, was) in &before {
-        let Some(now) = after.get(id) else {
+    for (key, was) in &before {
+        let id = key.id();
+        let Some(now) = after.get(key) else {
             push(
                 "services",
                 Severity::Breaking,
@@ -280,8 +286,9 @@ pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<C
             }
         }
     }
-    for (id, now) in &after {
-        if !before.contains_key(id) {
+    for (key, now) in &after {
+        if !before.contains_key(key) {
+            let id = key.id();
             push(
                 "services",
                 Severity::Compatible,
@@ -426,6 +433,34 @@ mod tests {
             orders: Vec::new(),
             content_types: Vec::new(),
         }
+    }
+
+    #[test]
+    fn services_are_reported_by_number_then_text() {
+        let ids = [
+            serde_json::json!(10),
+            serde_json::json!("abc"),
+            serde_json::json!(2),
+            serde_json::json!(1),
+        ];
+        let catalogue = |name: &str| -> Vec<Value> {
+            ids.iter()
+                .map(|id| serde_json::json!({"service": id, "name": format!("{name} {id}")}))
+                .collect()
+        };
+        let changes = diff(
+            &snapshot(catalogue("old")),
+            &snapshot(catalogue("new")),
+            Decimal::MAX,
+        );
+        let said: Vec<&str> = changes
+            .iter()
+            .map(|c| c.what.split(':').next().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            said,
+            ["service 1", "service 2", "service 10", "service abc"]
+        );
     }
 
     #[test]

@@ -542,10 +542,33 @@ fn service_id(s: &Value) -> String {
     }
 }
 
-/// A service's id as a number, when it is one (also written as a string).
-fn numeric_id(s: &Value) -> Option<u64> {
-    let id = &s["service"];
-    id.as_u64().or_else(|| id.as_str()?.parse().ok())
+/// A service's place in a catalogue: ids that are numbers (also written as
+/// strings) first, by number, then the others in text order. Snapshots list
+/// services in this order, and diffs report them in it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ServiceKey {
+    /// An id that is a number, with its text (`7` and `"007"` stay apart).
+    Number(u64, String),
+    /// Any other id, as text.
+    Text(String),
+}
+
+impl ServiceKey {
+    /// The key of a service of a catalogue.
+    pub fn of(service: &Value) -> ServiceKey {
+        let id = service_id(service);
+        match id.parse() {
+            Ok(number) => Self::Number(number, id),
+            Err(_) => Self::Text(id),
+        }
+    }
+
+    /// The id, as text.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Number(_, id) | Self::Text(id) => id,
+        }
+    }
 }
 
 /// Takes a snapshot: read-only requests only (no `add` that could place an
@@ -559,7 +582,7 @@ pub async fn take(client: &Client, target: &str, orders: &[u64]) -> Result<Snaps
         let shown = crate::checks::brief(client, &services, 160);
         return Err(TakeError::NoCatalogue(shown));
     };
-    list.sort_by_key(|s| (numeric_id(s).unwrap_or(u64::MAX), s["service"].to_string()));
+    list.sort_by_cached_key(ServiceKey::of);
     let items: Vec<&Value> = list.iter().collect();
     shapes.insert(SERVICES.to_owned(), merged(&items));
 
@@ -754,6 +777,25 @@ mod tests {
         let text = snapshot.redacted(std::slice::from_ref(&key)).to_json();
         assert!(!text.contains(&key), "{text}");
         assert!(text.contains("***"));
+    }
+
+    #[test]
+    fn services_sort_by_number_then_text() {
+        use serde_json::json;
+        let mut keys: Vec<ServiceKey> = [
+            json!(10),
+            json!("abc"),
+            json!(2),
+            json!("B"),
+            json!(1),
+            json!("3"),
+        ]
+        .into_iter()
+        .map(|id| ServiceKey::of(&json!({ "service": id })))
+        .collect();
+        keys.sort();
+        let ids: Vec<&str> = keys.iter().map(ServiceKey::id).collect();
+        assert_eq!(ids, ["1", "2", "3", "10", "B", "abc"]);
     }
 
     #[test]

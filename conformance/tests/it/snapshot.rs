@@ -402,3 +402,51 @@ fn service_edits_the_catalogue_checks_miss_are_still_reported() {
     ]);
     assert_eq!(with_url.status.code(), Some(2), "--url goes with --against");
 }
+
+/// The lines of `text` that mention one of `names`, as the first name each holds.
+fn order_of<'a>(text: &str, names: &[&'a str]) -> Vec<&'a str> {
+    text.lines()
+        .filter_map(|line| names.iter().find(|n| line.contains(*n)).copied())
+        .collect()
+}
+
+#[test]
+fn services_are_reported_by_number_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.json");
+    snapshot_to(&base, &[]);
+    let mut edited: Value = serde_json::from_slice(&std::fs::read(&base).unwrap()).unwrap();
+    let services = edited["services"].as_array_mut().unwrap();
+    for (id, name) in [(1, "Renamed one"), (2, "Renamed two"), (10, "Renamed ten")] {
+        let service = services.iter_mut().find(|s| s["service"] == id).unwrap();
+        service["name"] = name.into();
+    }
+    let file = dir.path().join("renamed.json");
+    std::fs::write(&file, edited.to_string()).unwrap();
+    let names = ["Renamed one", "Renamed two", "Renamed ten"];
+
+    let (_, report) = diff_json(&base, &file, &[]);
+    let whats: Vec<&str> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order_of(&whats.join("\n"), &names),
+        names,
+        "json: {whats:?}"
+    );
+    for format in ["human", "junit"] {
+        let out = conformance(&[
+            "diff",
+            base.to_str().unwrap(),
+            file.to_str().unwrap(),
+            "--format",
+            format,
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mentioned = order_of(&text, &names);
+        assert_eq!(&mentioned[..3], names, "{format}: {text}");
+    }
+}
