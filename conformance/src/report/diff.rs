@@ -1,5 +1,9 @@
-//! The classed diff of two snapshots, as text, JSON or JUnit XML: one line
-//! per change with its class, then a unified diff per area, then the counts.
+//! The classed diff of two snapshots, as text, JSON or JUnit XML.
+//!
+//! The text has one line per change with its class (the same change made
+//! to several services is one line naming them), then a unified diff per
+//! area, then the counts of changes. JSON lists every change and the lines
+//! ([`group`]); JUnit has a test case per change.
 
 use std::io::{self, Write};
 
@@ -8,7 +12,7 @@ use serde_json::Value;
 
 use super::human::printable;
 use super::Format;
-use crate::snapshot::{Change, Severity, Snapshot};
+use crate::snapshot::{group, Change, Severity, Snapshot};
 
 /// The diff format's name, in every JSON diff.
 pub const FORMAT: &str = "smm-conformance-diff";
@@ -55,13 +59,18 @@ fn human(diff: &DiffReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     let (old, old_name) = diff.old;
     let (new, new_name) = diff.new;
     writeln!(out, "smm-conformance diff: {old_name} → {new_name}")?;
-    for c in diff.changes {
+    let groups = group(diff.changes);
+    for g in &groups {
+        let what = match g.services.len() {
+            0 | 1 => g.what.clone(),
+            n => format!("{} ({n} services: {})", g.what, id_list(&g.services)),
+        };
         writeln!(
             out,
             "{:<11} {:<10} {}",
-            c.severity.as_str().to_uppercase(),
-            c.area,
-            printable(&c.what)
+            g.severity.as_str().to_uppercase(),
+            g.area,
+            printable(&what)
         )?;
     }
     let unified = unified(old, new, old_name, new_name);
@@ -70,13 +79,59 @@ fn human(diff: &DiffReport<'_>, out: &mut dyn Write) -> io::Result<()> {
         write!(out, "{}", printable(&unified))?;
     }
     writeln!(out)?;
-    writeln!(
-        out,
-        "{} breaking, {} drift, {} compatible",
-        diff.count(Severity::Breaking),
-        diff.count(Severity::Drift),
-        diff.count(Severity::Compatible)
-    )
+    let counts: Vec<String> = [Severity::Breaking, Severity::Drift, Severity::Compatible]
+        .into_iter()
+        .map(|severity| {
+            let changes = diff.count(severity);
+            let lines = groups.iter().filter(|g| g.severity == severity).count();
+            if lines == changes {
+                format!("{changes} {}", severity.as_str())
+            } else {
+                format!("{changes} {} ({lines} lines)", severity.as_str())
+            }
+        })
+        .collect();
+    writeln!(out, "{}", counts.join(", "))
+}
+
+/// At most this many ids, or runs of ids, are named on a line of the human
+/// diff; the rest are counted.
+pub const IDS_NAMED: usize = 8;
+
+/// Service ids for a line of the human diff, in the order given: runs of
+/// three or more consecutive numbers as `first–last`, at most [`IDS_NAMED`]
+/// ids or runs, then how many more (`1–6, 9, 12, … 30 more`).
+pub fn id_list(ids: &[String]) -> String {
+    // An id that is a number written plainly (`7`, not `007`).
+    let number = |id: &str| id.parse::<u64>().ok().filter(|n| n.to_string() == id);
+    let mut items: Vec<(String, usize)> = Vec::new();
+    let mut rest = ids;
+    while let Some(first) = rest.first() {
+        let run = match number(first) {
+            Some(start) => rest
+                .iter()
+                .enumerate()
+                .take_while(|(i, id)| {
+                    let next = u64::try_from(*i).ok().and_then(|i| start.checked_add(i));
+                    next.is_some() && number(id) == next
+                })
+                .count(),
+            None => 1,
+        };
+        if run >= 3 {
+            items.push((format!("{first}–{}", rest[run - 1]), run));
+            rest = &rest[run..];
+        } else {
+            items.push((first.clone(), 1));
+            rest = &rest[1..];
+        }
+    }
+    let named: usize = items.iter().take(IDS_NAMED).map(|(_, n)| n).sum();
+    let mut text: Vec<String> = items.into_iter().take(IDS_NAMED).map(|(t, _)| t).collect();
+    if named < ids.len() {
+        text.push(format!("… {} more", ids.len() - named));
+    }
+    text.join(", ")
 }
 
 fn json(diff: &DiffReport<'_>, out: &mut dyn Write) -> io::Result<()> {
@@ -90,6 +145,7 @@ fn json(diff: &DiffReport<'_>, out: &mut dyn Write) -> io::Result<()> {
             "compatible": diff.count(Severity::Compatible),
         },
         "changes": diff.changes,
+        "groups": group(diff.changes),
     });
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
     writeln!(out)
@@ -145,4 +201,34 @@ pub fn unified(old: &Snapshot, new: &Snapshot, old_name: &str, new_name: &str) -
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(text: &[&str]) -> Vec<String> {
+        text.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn id_lists_name_runs_and_count_what_they_leave_out() {
+        let run: Vec<String> = (1..=18).map(|n| n.to_string()).collect();
+        assert_eq!(id_list(&run), "1–18");
+        assert_eq!(
+            id_list(&ids(&["1", "2", "4", "5", "6", "9"])),
+            "1, 2, 4–6, 9"
+        );
+        assert_eq!(
+            id_list(&ids(&["7", "007", "8", "9", "x"])),
+            "7, 007, 8, 9, x"
+        );
+        let top = u64::MAX.to_string();
+        assert_eq!(
+            id_list(&ids(&["18446744073709551614", &top])),
+            format!("18446744073709551614, {top}")
+        );
+        let odd: Vec<String> = (0..20).map(|n| (2 * n + 1).to_string()).collect();
+        assert_eq!(id_list(&odd), "1, 3, 5, 7, 9, 11, 13, 15, … 12 more");
+    }
 }

@@ -13,7 +13,7 @@
 
 mod diff;
 
-pub use diff::{diff, Change, Severity};
+pub use diff::{diff, group, Change, ChangeGroup, Severity};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

@@ -450,3 +450,63 @@ fn services_are_reported_by_number_in_every_format() {
         assert_eq!(&mentioned[..3], names, "{format}: {text}");
     }
 }
+
+#[test]
+fn one_change_to_many_services_is_one_line_naming_them_and_counted_per_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, numeric) = (dir.path().join("base.json"), dir.path().join("num.json"));
+    snapshot_to(&base, &[]);
+    snapshot_to(&numeric, &["--mock-profile", "numeric-fields"]);
+    let (old, new) = (base.to_str().unwrap(), numeric.to_str().unwrap());
+
+    let out = conformance(&["diff", old, new]);
+    assert_eq!(out.status.code(), Some(0), "drift does not fail by default");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let services: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("DRIFT       services"))
+        .collect();
+    assert_eq!(
+        services,
+        [
+            "DRIFT       services   rate string → number (18 services: 1–18)",
+            "DRIFT       services   min string → integer (18 services: 1–18)",
+            "DRIFT       services   max string → integer (18 services: 1–18)",
+        ],
+        "{text}"
+    );
+    assert!(
+        text.trim_end()
+            .ends_with("0 breaking, 64 drift (13 lines), 0 compatible"),
+        "{text}"
+    );
+
+    let (code, report) = diff_json(&base, &numeric, &["--fail-on", "drift"]);
+    assert_eq!(code, 1, "the gate counts each change");
+    let changes = report["changes"].as_array().unwrap();
+    assert_eq!(
+        (changes.len(), &report["counts"]["drift"]),
+        (64, &64.into())
+    );
+    let rate: Vec<&str> = changes
+        .iter()
+        .filter(|c| {
+            c["what"]
+                .as_str()
+                .unwrap()
+                .ends_with(": rate string → number")
+        })
+        .map(|c| c["service"].as_str().unwrap())
+        .collect();
+    let all: Vec<String> = (1..=18).map(|n| n.to_string()).collect();
+    assert_eq!(rate, all, "each change stays, with its service, by number");
+    let groups = report["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 13);
+    assert_eq!(groups[0]["what"], "rate string → number");
+    assert_eq!(groups[0]["services"], serde_json::json!(all));
+    let grouped: usize = groups
+        .iter()
+        .map(|g| g["services"].as_array().map_or(1, Vec::len))
+        .sum();
+    assert_eq!(grouped, changes.len(), "each change in one group");
+}
