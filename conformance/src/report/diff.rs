@@ -2,7 +2,7 @@
 //!
 //! The text has one line per change with its class (the same change made
 //! to several services is one line naming them), then a unified diff per
-//! area, then the counts of changes. JSON lists every change and the lines
+//! area (its first [`UNIFIED_LINES`] lines), then the counts of changes. JSON lists every change and the lines
 //! ([`group`]); JUnit has a test case per change.
 
 use std::io::{self, Write};
@@ -73,10 +73,32 @@ fn human(diff: &DiffReport<'_>, out: &mut dyn Write) -> io::Result<()> {
             printable(&what)
         )?;
     }
-    let unified = unified(old, new, old_name, new_name);
-    if !unified.is_empty() {
+    let areas = unified_areas(old, new, old_name, new_name);
+    if !areas.is_empty() {
         writeln!(out)?;
-        write!(out, "{}", printable(&unified))?;
+    }
+    for area in &areas {
+        write!(out, "{}", printable(&area.header))?;
+        let mut room = UNIFIED_LINES.saturating_sub(area.header.lines().count());
+        let mut left = 0;
+        for (i, hunk) in area.hunks.iter().enumerate() {
+            let lines = hunk.lines().count();
+            if left == 0 && lines <= room {
+                write!(out, "{}", printable(hunk))?;
+                room -= lines;
+            } else if i == 0 {
+                // A first hunk longer than the room: its first lines.
+                for line in hunk.lines().take(room) {
+                    writeln!(out, "{}", printable(line))?;
+                }
+                left += lines - room;
+            } else {
+                left += lines;
+            }
+        }
+        if left > 0 {
+            writeln!(out, "… {left} more lines")?;
+        }
     }
     writeln!(out)?;
     let counts: Vec<String> = [Severity::Breaking, Severity::Drift, Severity::Compatible]
@@ -175,11 +197,33 @@ fn junit(diff: &DiffReport<'_>, out: &mut dyn Write) -> io::Result<()> {
     report.serialize(out).map_err(io::Error::other)
 }
 
+/// At most this many lines of each area's unified diff are shown in the
+/// human diff (its two header lines included): whole hunks while they fit
+/// (at least the first one's start); the rest are counted. The change lines
+/// above it name every change; `diff -u` of the snapshot files shows all.
+pub const UNIFIED_LINES: usize = 20;
+
 /// A unified diff of two snapshots, area by area.
 pub fn unified(old: &Snapshot, new: &Snapshot, old_name: &str, new_name: &str) -> String {
+    unified_areas(old, new, old_name, new_name)
+        .into_iter()
+        .map(|area| area.header + &area.hunks.concat())
+        .collect()
+}
+
+/// The unified diff of one area of two snapshots.
+struct AreaDiff {
+    /// `--- OLD area` and `+++ NEW area`, each with its newline.
+    header: String,
+    /// Each hunk, from its `@@` line, with its newlines.
+    hunks: Vec<String>,
+}
+
+/// The unified diff of each area that differs, in a fixed order of areas.
+fn unified_areas(old: &Snapshot, new: &Snapshot, old_name: &str, new_name: &str) -> Vec<AreaDiff> {
     let area = |s: &Snapshot| -> Value { serde_json::to_value(s).unwrap_or(Value::Null) };
     let (a, b) = (area(old), area(new));
-    let mut out = String::new();
+    let mut out = Vec::new();
     for key in [
         "services",
         "shapes",
@@ -191,13 +235,13 @@ pub fn unified(old: &Snapshot, new: &Snapshot, old_name: &str, new_name: &str) -
         let before = serde_json::to_string_pretty(&a[key]).unwrap_or_default() + "\n";
         let after = serde_json::to_string_pretty(&b[key]).unwrap_or_default() + "\n";
         if before != after {
-            out.push_str(
-                &similar::TextDiff::from_lines(&before as &str, &after as &str)
-                    .unified_diff()
-                    .context_radius(2)
-                    .header(&format!("{old_name} {key}"), &format!("{new_name} {key}"))
-                    .to_string(),
-            );
+            let diff = similar::TextDiff::from_lines(&before as &str, &after as &str);
+            let mut unified = diff.unified_diff();
+            unified.context_radius(2);
+            out.push(AreaDiff {
+                header: format!("--- {old_name} {key}\n+++ {new_name} {key}\n"),
+                hunks: unified.iter_hunks().map(|h| h.to_string()).collect(),
+            });
         }
     }
     out
@@ -206,6 +250,81 @@ pub fn unified(old: &Snapshot, new: &Snapshot, old_name: &str, new_name: &str) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn snapshot(services: Vec<Value>) -> Snapshot {
+        Snapshot {
+            format: crate::snapshot::FORMAT.into(),
+            version: crate::snapshot::VERSION,
+            target: "t".into(),
+            services,
+            shapes: Default::default(),
+            statuses: Vec::new(),
+            errors: Default::default(),
+            bulk_limit: crate::snapshot::BulkLimit::Error,
+            orders: Vec::new(),
+            content_types: Vec::new(),
+        }
+    }
+
+    /// The human diff of two catalogues of 30 services, each service made
+    /// by `service(id, new)`.
+    fn human_diff(service: impl Fn(u64, bool) -> Value) -> (String, String) {
+        let old = snapshot((1..=30).map(|id| service(id, false)).collect());
+        let new = snapshot((1..=30).map(|id| service(id, true)).collect());
+        let changes = crate::snapshot::diff(&old, &new, rust_decimal::Decimal::MAX);
+        let report = DiffReport {
+            old: (&old, "a"),
+            new: (&new, "b"),
+            changes: &changes,
+            fail_from: None,
+        };
+        let mut out = Vec::new();
+        human(&report, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        (text, unified(&old, &new, "a", "b"))
+    }
+
+    /// The unified diff shown in a human diff, and the count it ends with.
+    fn shown(text: &str) -> (Vec<&str>, usize) {
+        let lines: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("--- "))
+            .take_while(|l| !l.is_empty())
+            .collect();
+        let (last, shown) = lines.split_last().unwrap();
+        let left = last
+            .strip_prefix("… ")
+            .and_then(|l| l.strip_suffix(" more lines"))
+            .unwrap_or_else(|| panic!("no count: {text}"));
+        (shown.to_vec(), left.parse().unwrap())
+    }
+
+    #[test]
+    fn a_long_unified_diff_shows_whole_hunks_that_fit_and_counts_the_rest() {
+        // Far apart changes: one hunk per service.
+        let (text, full) = human_diff(|id, new| {
+            let name = if new { "new" } else { "old" };
+            serde_json::json!({"service": id, "a": 1, "b": 2, "c": 3, "d": 4, "name": name, "e": 5, "f": 6})
+        });
+        let (lines, left) = shown(&text);
+        assert!(lines.len() <= UNIFIED_LINES, "{text}");
+        let full: Vec<&str> = full.lines().collect();
+        assert_eq!(lines, full[..lines.len()], "the diff's start");
+        assert!(full[lines.len()].starts_with("@@"), "whole hunks: {text}");
+        assert_eq!(lines.len() + left, full.len());
+        assert!(
+            text.contains("COMPATIBLE  services   name \"old\" → \"new\" (30 services: 1–30)\n"),
+            "{text}"
+        );
+
+        // Adjacent changes: one hunk longer than the room.
+        let (text, full) = human_diff(
+            |id, new| serde_json::json!({"service": id, "x": if new { id + 1 } else { id }}),
+        );
+        let (lines, left) = shown(&text);
+        assert_eq!(lines.len(), UNIFIED_LINES, "{text}");
+        assert_eq!(lines.len() + left, full.lines().count());
+    }
 
     fn ids(text: &[&str]) -> Vec<String> {
         text.iter().map(|s| (*s).to_owned()).collect()
