@@ -510,3 +510,54 @@ fn one_change_to_many_services_is_one_line_naming_them_and_counted_per_service()
         .sum();
     assert_eq!(grouped, changes.len(), "each change in one group");
 }
+
+/// The console block after `marker` in README.md: each `$ smm-conformance …`
+/// command, and the lines it printed.
+fn readme_session(marker: &str) -> Vec<(Vec<String>, String)> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let from = readme.find(marker).expect("the marker is in README.md");
+    let block = readme[from..]
+        .split_once("```console\n")
+        .and_then(|(_, rest)| rest.split_once("\n```\n"))
+        .expect("a console block follows the marker")
+        .0;
+    let mut session: Vec<(Vec<String>, String)> = Vec::new();
+    for line in block.lines() {
+        if let Some(command) = line.strip_prefix("$ ") {
+            let words: Vec<String> = command.split_whitespace().map(str::to_owned).collect();
+            assert_eq!(words[0], "smm-conformance", "{line}");
+            session.push((words[1..].to_vec(), String::new()));
+        } else {
+            let (_, printed) = session.last_mut().expect("a command before its output");
+            printed.push_str(line);
+            printed.push('\n');
+        }
+    }
+    session
+}
+
+#[test]
+fn the_readme_diff_sample_is_what_its_commands_print() {
+    let session = readme_session("<!-- Checked by conformance/tests/it/snapshot.rs");
+    assert_eq!(session.len(), 3, "two snapshots and a diff");
+    let dir = tempfile::tempdir().unwrap();
+    let mut codes = Vec::new();
+    for (args, printed) in &session {
+        let out = std::process::Command::new(crate::support::BIN)
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("SMM_API_KEY")
+            .env_remove("SMM_API_KEY_2")
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            *printed,
+            "smm-conformance {}",
+            args.join(" ")
+        );
+        codes.push(out.status.code());
+    }
+    assert_eq!(codes, [Some(0), Some(0), Some(1)], "as the README says");
+}
