@@ -1,7 +1,7 @@
 //! Contract snapshots and the drift gate.
 //!
 //! [`take`] records a panel's observable contract without placing an order:
-//! the catalogue (sorted by id), the JSON shape of each answer it can see (field
+//! the catalogue (in [`ServiceKey`] order), the JSON shape of each answer it can see (field
 //! → JSON types), the status values of the orders it was given, the error
 //! answers to a fixed set of bad requests, and what happens past 100 ids.
 //! Nothing volatile is recorded (a balance is a type, never a value), so the
@@ -9,7 +9,9 @@
 //!
 //! [`diff()`] compares two snapshots and classes each change as the runner's
 //! modes do: **breaking**, **drift** (into a form of CONTRACT §6 items 1-4) or
-//! **compatible** (no client can tell).
+//! **compatible** (no client can tell). Services are compared in catalogue
+//! order ([`ServiceKey`]); [`group`] makes the same change to several
+//! services one line of a report.
 
 mod diff;
 
