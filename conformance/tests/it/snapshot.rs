@@ -512,7 +512,7 @@ fn one_change_to_many_services_is_one_line_naming_them_and_counted_per_service()
 }
 
 /// The console block after `marker` in README.md: each `$ smm-conformance …`
-/// command, and the lines it printed.
+/// command, and the lines it printed (to stdout or stderr).
 fn readme_session(marker: &str) -> Vec<(Vec<String>, String)> {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
@@ -551,8 +551,15 @@ fn the_readme_diff_sample_is_what_its_commands_print() {
             .env_remove("SMM_API_KEY_2")
             .output()
             .unwrap();
-        assert_eq!(
+        // What the terminal shows: each of these commands writes to one
+        // stream only, so the order of the two is not in question.
+        let (stdout, stderr) = (
             String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(stdout.is_empty() || stderr.is_empty(), "{stdout}{stderr}");
+        assert_eq!(
+            format!("{stderr}{stdout}"),
             *printed,
             "smm-conformance {}",
             args.join(" ")
