@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use smm_contract::drift::{self, Form, Shape};
 use smm_contract::{OrderStatus, SERVICE_FIELDS, SERVICE_FLAGS};
 
-use super::{contract_shape, service_id, BulkLimit, JsonType, Snapshot, Types};
+use super::{contract_shape, BulkLimit, JsonType, ServiceKey, Snapshot, Types};
 
 /// How much a change matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -43,8 +43,95 @@ pub struct Change {
     pub area: &'static str,
     /// Its class.
     pub severity: Severity,
-    /// What changed.
+    /// What changed (`service 4: rate string → number`).
     pub what: String,
+    /// The service changed, for a change to one service of the catalogue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// What changed without naming the service (`rate string → number`):
+    /// the same text for the same change to another service. For a change
+    /// that is not to a service, `what`.
+    #[serde(skip)]
+    pub detail: String,
+}
+
+impl Change {
+    /// A change that is not to one service.
+    pub fn new(area: &'static str, severity: Severity, what: String) -> Change {
+        Change {
+            area,
+            severity,
+            detail: what.clone(),
+            what,
+            service: None,
+        }
+    }
+
+    /// A change to service `id`, said `service {id}{joint}{detail}`.
+    pub fn to_service(severity: Severity, id: &str, joint: &str, detail: String) -> Change {
+        Change {
+            area: "services",
+            severity,
+            what: format!("service {id}{joint}{detail}"),
+            service: Some(id.to_owned()),
+            detail,
+        }
+    }
+}
+
+/// One line of a diff: a change, or the same change made to several
+/// services (same area, class and [`Change::detail`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeGroup {
+    /// The area, as [`Change::area`].
+    pub area: &'static str,
+    /// The class, as [`Change::severity`].
+    pub severity: Severity,
+    /// The change's `what`; for a change made to several services, the text
+    /// they share ([`Change::detail`]).
+    pub what: String,
+    /// The services changed, in catalogue order; empty for a change that is
+    /// not to a service.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
+}
+
+/// The changes as the lines of a diff: the same change made to several
+/// services becomes one group listing them, at the place of its first
+/// service; every other change is a group of its own. Each change is in
+/// exactly one group.
+pub fn group(changes: &[Change]) -> Vec<ChangeGroup> {
+    let mut groups: Vec<ChangeGroup> = Vec::new();
+    let mut seen: BTreeMap<(&str, Severity, &str), usize> = BTreeMap::new();
+    for change in changes {
+        let Some(id) = &change.service else {
+            groups.push(ChangeGroup {
+                area: change.area,
+                severity: change.severity,
+                what: change.what.clone(),
+                services: Vec::new(),
+            });
+            continue;
+        };
+        let key = (change.area, change.severity, change.detail.as_str());
+        match seen.get(&key) {
+            Some(&at) => {
+                let group = &mut groups[at];
+                group.what.clone_from(&change.detail);
+                group.services.push(id.clone());
+            }
+            None => {
+                seen.insert(key, groups.len());
+                groups.push(ChangeGroup {
+                    area: change.area,
+                    severity: change.severity,
+                    what: change.what.clone(),
+                    services: vec![id.clone()],
+                });
+            }
+        }
+    }
+    groups
 }
 
 /// The JSON type a field has in the contract, and the types a drifting
@@ -110,41 +197,43 @@ fn numeric(field: &str) -> bool {
     drift::of_field(Shape::Service, field).any(|row| row.form == Form::Number)
 }
 
-/// Compares two snapshots. `max_rate_increase` (percent): a rate rising by
-/// more is breaking, by less compatible.
-pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<Change> {
+/// The changes to the catalogue, service by service in catalogue order (ids
+/// by number, then the others).
+fn service_changes(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<Change> {
     let mut changes = Vec::new();
-    let mut push = |area: &'static str, severity: Severity, what: String| {
-        changes.push(Change {
-            area,
-            severity,
-            what,
-        })
+    let mut push = |severity: Severity, id: &str, joint: &str, detail: String| {
+        changes.push(Change::to_service(severity, id, joint, detail))
     };
-
-    // Services.
-    let by_id = |list: &[Value]| -> BTreeMap<String, Map<String, Value>> {
+    let by_id = |list: &[Value]| -> BTreeMap<ServiceKey, Map<String, Value>> {
         list.iter()
-            .map(|s| (service_id(s), s.as_object().cloned().unwrap_or_default()))
+            .map(|s| {
+                (
+                    ServiceKey::of(s),
+                    s.as_object().cloned().unwrap_or_default(),
+                )
+            })
             .collect()
     };
     let (before, after) = (by_id(&old.services), by_id(&new.services));
-    for (id, was) in &before {
-        let Some(now) = after.get(id) else {
+    for (key, was) in &before {
+        let id = key.id();
+        let Some(now) = after.get(key) else {
             push(
-                "services",
                 Severity::Breaking,
-                format!("service {id} removed ({})", field_text(was, "name")),
+                id,
+                " ",
+                format!("removed ({})", field_text(was, "name")),
             );
             continue;
         };
         for field in ["name", "category"] {
             if was.get(field) != now.get(field) {
                 push(
-                    "services",
                     Severity::Compatible,
+                    id,
+                    ": ",
                     format!(
-                        "service {id}: {field} {:?} → {:?}",
+                        "{field} {:?} → {:?}",
                         field_text(was, field),
                         field_text(now, field)
                     ),
@@ -153,10 +242,11 @@ pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<C
         }
         if was.get("type") != now.get("type") {
             push(
-                "services",
                 Severity::Breaking,
+                id,
+                ": ",
                 format!(
-                    "service {id}: type {} → {}",
+                    "type {} → {}",
                     field_text(was, "type"),
                     field_text(now, "type")
                 ),
@@ -178,10 +268,11 @@ pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<C
                     Severity::Compatible
                 };
                 push(
-                    "services",
                     severity,
+                    id,
+                    ": ",
                     format!(
-                        "service {id}: rate {a} → {b} ({}{pct}%)",
+                        "rate {a} → {b} ({}{pct}%)",
                         if pct.is_sign_positive() { "+" } else { "" }
                     ),
                 );
@@ -195,29 +286,26 @@ pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<C
                 if a != b {
                     let breaking = if tighter { b > a } else { b < a };
                     push(
-                        "services",
                         if breaking {
                             Severity::Breaking
                         } else {
                             Severity::Compatible
                         },
-                        format!("service {id}: {field} {a} → {b}"),
+                        id,
+                        ": ",
+                        format!("{field} {a} → {b}"),
                     );
                 }
             }
         }
         for flag in SERVICE_FLAGS {
             match (was.get(flag), now.get(flag)) {
-                (Some(Value::Bool(true)), Some(Value::Bool(false))) => push(
-                    "services",
-                    Severity::Breaking,
-                    format!("service {id}: {flag} withdrawn"),
-                ),
-                (Some(Value::Bool(false)), Some(Value::Bool(true))) => push(
-                    "services",
-                    Severity::Compatible,
-                    format!("service {id}: {flag} offered"),
-                ),
+                (Some(Value::Bool(true)), Some(Value::Bool(false))) => {
+                    push(Severity::Breaking, id, ": ", format!("{flag} withdrawn"))
+                }
+                (Some(Value::Bool(false)), Some(Value::Bool(true))) => {
+                    push(Severity::Compatible, id, ": ", format!("{flag} offered"))
+                }
                 _ => {}
             }
         }
@@ -232,11 +320,7 @@ pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<C
                 } else {
                     Severity::Compatible
                 };
-                push(
-                    "services",
-                    severity,
-                    format!("service {id}: {field} missing"),
-                );
+                push(severity, id, ": ", format!("{field} missing"));
                 continue;
             };
             let (old_type, new_type) = (JsonType::of(old_value), JsonType::of(new_value));
@@ -254,41 +338,51 @@ pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<C
                     Severity::Breaking
                 };
                 push(
-                    "services",
                     severity,
-                    format!("service {id}: {field} {old_type} → {new_type}"),
+                    id,
+                    ": ",
+                    format!("{field} {old_type} → {new_type}"),
                 );
             } else if numeric
                 && number(old_value).is_some()
                 && number(new_value).is_none_or(|n| n.is_sign_negative())
             {
                 push(
-                    "services",
                     Severity::Breaking,
+                    id,
+                    ": ",
                     format!(
-                        "service {id}: {field} {} → {} (not a number ≥ 0)",
+                        "{field} {} → {} (not a number ≥ 0)",
                         text(old_value),
                         text(new_value)
                     ),
                 );
             } else if !SERVICE_FIELDS.contains(&field.as_str()) && old_value != new_value {
-                push(
-                    "services",
-                    Severity::Compatible,
-                    format!("service {id}: {field} changed"),
-                );
+                push(Severity::Compatible, id, ": ", format!("{field} changed"));
             }
         }
     }
-    for (id, now) in &after {
-        if !before.contains_key(id) {
+    for (key, now) in &after {
+        if !before.contains_key(key) {
+            let id = key.id();
             push(
-                "services",
                 Severity::Compatible,
-                format!("service {id} added ({})", field_text(now, "name")),
+                id,
+                " ",
+                format!("added ({})", field_text(now, "name")),
             );
         }
     }
+    changes
+}
+
+/// Compares two snapshots. `max_rate_increase` (percent): a rate rising by
+/// more is breaking, by less compatible.
+pub fn diff(old: &Snapshot, new: &Snapshot, max_rate_increase: Decimal) -> Vec<Change> {
+    let mut changes = service_changes(old, new, max_rate_increase);
+    let mut push = |area: &'static str, severity: Severity, what: String| {
+        changes.push(Change::new(area, severity, what))
+    };
 
     // Shapes.
     for (shape, was) in &old.shapes {
@@ -426,6 +520,78 @@ mod tests {
             orders: Vec::new(),
             content_types: Vec::new(),
         }
+    }
+
+    #[test]
+    fn services_are_reported_by_number_then_text() {
+        let ids = [
+            serde_json::json!(10),
+            serde_json::json!("abc"),
+            serde_json::json!(2),
+            serde_json::json!(1),
+        ];
+        let catalogue = |name: &str| -> Vec<Value> {
+            ids.iter()
+                .map(|id| serde_json::json!({"service": id, "name": format!("{name} {id}")}))
+                .collect()
+        };
+        let changes = diff(
+            &snapshot(catalogue("old")),
+            &snapshot(catalogue("new")),
+            Decimal::MAX,
+        );
+        let said: Vec<&str> = changes
+            .iter()
+            .map(|c| c.what.split(':').next().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            said,
+            ["service 1", "service 2", "service 10", "service abc"]
+        );
+    }
+
+    #[test]
+    fn the_same_change_to_several_services_is_one_group_at_its_first_place() {
+        let catalogue = |rate: Value, two: &str| -> Vec<Value> {
+            [1, 2, 10]
+                .into_iter()
+                .map(|id| {
+                    let name = if id == 2 { two } else { "same" };
+                    serde_json::json!({"service": id, "name": name, "rate": rate})
+                })
+                .collect()
+        };
+        let old = snapshot(catalogue(serde_json::json!("1.50"), "two"));
+        let new = snapshot(catalogue(serde_json::json!(1.5), "deux"));
+        let changes = diff(&old, &new, Decimal::MAX);
+        assert_eq!(changes.len(), 4, "{changes:?}");
+        let groups = group(&changes);
+        let said: Vec<(&str, Vec<&str>)> = groups
+            .iter()
+            .map(|g| {
+                (
+                    g.what.as_str(),
+                    g.services.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            said,
+            [
+                ("rate string → number", vec!["1", "2", "10"]),
+                ("service 2: name \"two\" → \"deux\"", vec!["2"]),
+            ]
+        );
+        assert!(groups
+            .iter()
+            .all(|g| g.severity == Severity::Drift || g.severity == Severity::Compatible));
+        let alone = group(&diff(
+            &old,
+            &snapshot(catalogue(serde_json::json!("1.50"), "deux")),
+            Decimal::MAX,
+        ));
+        assert_eq!(alone.len(), 1);
+        assert_eq!(alone[0].what, "service 2: name \"two\" → \"deux\"");
     }
 
     #[test]

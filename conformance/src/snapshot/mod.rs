@@ -1,7 +1,7 @@
 //! Contract snapshots and the drift gate.
 //!
 //! [`take`] records a panel's observable contract without placing an order:
-//! the catalogue (sorted by id), the JSON shape of each answer it can see (field
+//! the catalogue (in [`ServiceKey`] order), the JSON shape of each answer it can see (field
 //! → JSON types), the status values of the orders it was given, the error
 //! answers to a fixed set of bad requests, and what happens past 100 ids.
 //! Nothing volatile is recorded (a balance is a type, never a value), so the
@@ -9,11 +9,13 @@
 //!
 //! [`diff()`] compares two snapshots and classes each change as the runner's
 //! modes do: **breaking**, **drift** (into a form of CONTRACT §6 items 1-4) or
-//! **compatible** (no client can tell).
+//! **compatible** (no client can tell). Services are compared in catalogue
+//! order ([`ServiceKey`]); [`group`] makes the same change to several
+//! services one line of a report.
 
 mod diff;
 
-pub use diff::{diff, Change, Severity};
+pub use diff::{diff, group, Change, ChangeGroup, Severity};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -542,10 +544,33 @@ fn service_id(s: &Value) -> String {
     }
 }
 
-/// A service's id as a number, when it is one (also written as a string).
-fn numeric_id(s: &Value) -> Option<u64> {
-    let id = &s["service"];
-    id.as_u64().or_else(|| id.as_str()?.parse().ok())
+/// A service's place in a catalogue: ids that are numbers (also written as
+/// strings) first, by number, then the others in text order. Snapshots list
+/// services in this order, and diffs report them in it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ServiceKey {
+    /// An id that is a number, with its text (`7` and `"007"` stay apart).
+    Number(u64, String),
+    /// Any other id, as text.
+    Text(String),
+}
+
+impl ServiceKey {
+    /// The key of a service of a catalogue.
+    pub fn of(service: &Value) -> ServiceKey {
+        let id = service_id(service);
+        match id.parse() {
+            Ok(number) => Self::Number(number, id),
+            Err(_) => Self::Text(id),
+        }
+    }
+
+    /// The id, as text.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Number(_, id) | Self::Text(id) => id,
+        }
+    }
 }
 
 /// Takes a snapshot: read-only requests only (no `add` that could place an
@@ -559,7 +584,7 @@ pub async fn take(client: &Client, target: &str, orders: &[u64]) -> Result<Snaps
         let shown = crate::checks::brief(client, &services, 160);
         return Err(TakeError::NoCatalogue(shown));
     };
-    list.sort_by_key(|s| (numeric_id(s).unwrap_or(u64::MAX), s["service"].to_string()));
+    list.sort_by_cached_key(ServiceKey::of);
     let items: Vec<&Value> = list.iter().collect();
     shapes.insert(SERVICES.to_owned(), merged(&items));
 
@@ -754,6 +779,25 @@ mod tests {
         let text = snapshot.redacted(std::slice::from_ref(&key)).to_json();
         assert!(!text.contains(&key), "{text}");
         assert!(text.contains("***"));
+    }
+
+    #[test]
+    fn services_sort_by_number_then_text() {
+        use serde_json::json;
+        let mut keys: Vec<ServiceKey> = [
+            json!(10),
+            json!("abc"),
+            json!(2),
+            json!("B"),
+            json!(1),
+            json!("3"),
+        ]
+        .into_iter()
+        .map(|id| ServiceKey::of(&json!({ "service": id })))
+        .collect();
+        keys.sort();
+        let ids: Vec<&str> = keys.iter().map(ServiceKey::id).collect();
+        assert_eq!(ids, ["1", "2", "3", "10", "B", "abc"]);
     }
 
     #[test]

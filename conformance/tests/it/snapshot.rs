@@ -402,3 +402,169 @@ fn service_edits_the_catalogue_checks_miss_are_still_reported() {
     ]);
     assert_eq!(with_url.status.code(), Some(2), "--url goes with --against");
 }
+
+/// The lines of `text` that mention one of `names`, as the first name each holds.
+fn order_of<'a>(text: &str, names: &[&'a str]) -> Vec<&'a str> {
+    text.lines()
+        .filter_map(|line| names.iter().find(|n| line.contains(*n)).copied())
+        .collect()
+}
+
+#[test]
+fn services_are_reported_by_number_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.json");
+    snapshot_to(&base, &[]);
+    let mut edited: Value = serde_json::from_slice(&std::fs::read(&base).unwrap()).unwrap();
+    let services = edited["services"].as_array_mut().unwrap();
+    for (id, name) in [(1, "Renamed one"), (2, "Renamed two"), (10, "Renamed ten")] {
+        let service = services.iter_mut().find(|s| s["service"] == id).unwrap();
+        service["name"] = name.into();
+    }
+    let file = dir.path().join("renamed.json");
+    std::fs::write(&file, edited.to_string()).unwrap();
+    let names = ["Renamed one", "Renamed two", "Renamed ten"];
+
+    let (_, report) = diff_json(&base, &file, &[]);
+    let whats: Vec<&str> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order_of(&whats.join("\n"), &names),
+        names,
+        "json: {whats:?}"
+    );
+    for format in ["human", "junit"] {
+        let out = conformance(&[
+            "diff",
+            base.to_str().unwrap(),
+            file.to_str().unwrap(),
+            "--format",
+            format,
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mentioned = order_of(&text, &names);
+        assert_eq!(&mentioned[..3], names, "{format}: {text}");
+    }
+}
+
+#[test]
+fn one_change_to_many_services_is_one_line_naming_them_and_counted_per_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, numeric) = (dir.path().join("base.json"), dir.path().join("num.json"));
+    snapshot_to(&base, &[]);
+    snapshot_to(&numeric, &["--mock-profile", "numeric-fields"]);
+    let (old, new) = (base.to_str().unwrap(), numeric.to_str().unwrap());
+
+    let out = conformance(&["diff", old, new]);
+    assert_eq!(out.status.code(), Some(0), "drift does not fail by default");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let services: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("DRIFT       services"))
+        .collect();
+    assert_eq!(
+        services,
+        [
+            "DRIFT       services   rate string → number (18 services: 1–18)",
+            "DRIFT       services   min string → integer (18 services: 1–18)",
+            "DRIFT       services   max string → integer (18 services: 1–18)",
+        ],
+        "{text}"
+    );
+    assert!(
+        text.trim_end()
+            .ends_with("0 breaking, 64 drift (13 lines), 0 compatible"),
+        "{text}"
+    );
+
+    let (code, report) = diff_json(&base, &numeric, &["--fail-on", "drift"]);
+    assert_eq!(code, 1, "the gate counts each change");
+    let changes = report["changes"].as_array().unwrap();
+    assert_eq!(
+        (changes.len(), &report["counts"]["drift"]),
+        (64, &64.into())
+    );
+    let rate: Vec<&str> = changes
+        .iter()
+        .filter(|c| {
+            c["what"]
+                .as_str()
+                .unwrap()
+                .ends_with(": rate string → number")
+        })
+        .map(|c| c["service"].as_str().unwrap())
+        .collect();
+    let all: Vec<String> = (1..=18).map(|n| n.to_string()).collect();
+    assert_eq!(rate, all, "each change stays, with its service, by number");
+    let groups = report["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 13);
+    assert_eq!(groups[0]["what"], "rate string → number");
+    assert_eq!(groups[0]["services"], serde_json::json!(all));
+    let grouped: usize = groups
+        .iter()
+        .map(|g| g["services"].as_array().map_or(1, Vec::len))
+        .sum();
+    assert_eq!(grouped, changes.len(), "each change in one group");
+}
+
+/// The console block after `marker` in README.md: each `$ smm-conformance …`
+/// command, and the lines it printed (to stdout or stderr).
+fn readme_session(marker: &str) -> Vec<(Vec<String>, String)> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let from = readme.find(marker).expect("the marker is in README.md");
+    let block = readme[from..]
+        .split_once("```console\n")
+        .and_then(|(_, rest)| rest.split_once("\n```\n"))
+        .expect("a console block follows the marker")
+        .0;
+    let mut session: Vec<(Vec<String>, String)> = Vec::new();
+    for line in block.lines() {
+        if let Some(command) = line.strip_prefix("$ ") {
+            let words: Vec<String> = command.split_whitespace().map(str::to_owned).collect();
+            assert_eq!(words[0], "smm-conformance", "{line}");
+            session.push((words[1..].to_vec(), String::new()));
+        } else {
+            let (_, printed) = session.last_mut().expect("a command before its output");
+            printed.push_str(line);
+            printed.push('\n');
+        }
+    }
+    session
+}
+
+#[test]
+fn the_readme_diff_sample_is_what_its_commands_print() {
+    let session = readme_session("<!-- Checked by conformance/tests/it/snapshot.rs");
+    assert_eq!(session.len(), 3, "two snapshots and a diff");
+    let dir = tempfile::tempdir().unwrap();
+    let mut codes = Vec::new();
+    for (args, printed) in &session {
+        let out = std::process::Command::new(crate::support::BIN)
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("SMM_API_KEY")
+            .env_remove("SMM_API_KEY_2")
+            .output()
+            .unwrap();
+        // What the terminal shows: each of these commands writes to one
+        // stream only, so the order of the two is not in question.
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(stdout.is_empty() || stderr.is_empty(), "{stdout}{stderr}");
+        assert_eq!(
+            format!("{stderr}{stdout}"),
+            *printed,
+            "smm-conformance {}",
+            args.join(" ")
+        );
+        codes.push(out.status.code());
+    }
+    assert_eq!(codes, [Some(0), Some(0), Some(1)], "as the README says");
+}
