@@ -571,10 +571,41 @@ impl FromStr for Profile {
             .find(|d| d.name == s)
             .map(|d| d.profile)
             .ok_or_else(|| {
-                let names: Vec<&str> = PROFILES.iter().map(|d| d.name).collect();
-                format!("unknown profile `{s}` (known: {})", names.join(", "))
+                let near = PROFILES
+                    .iter()
+                    .map(|d| (edits(s, d.name), d.name))
+                    .min()
+                    .filter(|(n, name)| *n <= 3.max(name.len() / 4));
+                match near {
+                    Some((_, name)) => format!("unknown profile `{s}`: did you mean `{name}`?"),
+                    None => {
+                        let names: Vec<&str> = PROFILES.iter().map(|d| d.name).collect();
+                        format!("unknown profile `{s}` (known: {})", names.join(", "))
+                    }
+                }
             })
     }
+}
+
+/// How many single-character edits (insert, delete, replace) turn `a`
+/// into `b` (Levenshtein): how near a mistyped name is to a real one.
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                diagonal
+            } else {
+                1 + diagonal.min(above).min(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 impl serde::Serialize for Profile {
@@ -663,6 +694,24 @@ impl FromIterator<Profile> for Profiles {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mistyped_name_gets_the_near_one_and_a_far_one_the_list() {
+        assert_eq!(edits("kitten", "sitting"), 3);
+        assert_eq!(edits("", "abc"), 3);
+        let near = "numeric-field".parse::<Profile>().unwrap_err();
+        assert_eq!(
+            near,
+            "unknown profile `numeric-field`: did you mean `numeric-fields`?"
+        );
+        let swapped = "stauts-case".parse::<Profile>().unwrap_err();
+        assert!(
+            swapped.ends_with("did you mean `status-case`?"),
+            "{swapped}"
+        );
+        let far = "nope".parse::<Profile>().unwrap_err();
+        assert!(far.contains("(known: string-ids, "), "{far}");
+    }
 
     #[test]
     fn every_profile_is_described_once_and_parses_by_name() {
