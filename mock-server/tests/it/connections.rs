@@ -191,6 +191,7 @@ impl Drop for Server {
 /// Out of file descriptors (`ulimit -n 64`, a limit on connections above
 /// it), the mock warns once, retries with a backoff instead of spinning,
 /// answers the connections it holds, and accepts again once sockets close.
+#[cfg(feature = "cli")]
 #[test]
 fn out_of_file_descriptors_it_backs_off_warns_once_and_still_answers() {
     let started = Instant::now();
