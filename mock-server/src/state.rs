@@ -124,25 +124,63 @@ pub struct Panel {
     stale_write: Option<StaleWrite>,
 }
 
-/// Why an order cannot be forced into a status.
+/// Why an order cannot be forced into a status. Each says what the order
+/// can become instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ForceError {
     /// No such order.
     #[error("no order {0}")]
     NoOrder(u64),
-    /// A move the lifecycle rules forbid.
-    #[error("order {id} cannot go from {} ({}%) to {} ({}%)", .from.status, .from.delivered, .to.status, .to.delivered)]
+    /// The order has ended: nothing can change it.
+    #[error("order {id} is {status} (final): a final order cannot change")]
+    Final {
+        /// The order.
+        id: u64,
+        /// Its final status.
+        status: OrderStatus,
+    },
+    /// A move the lifecycle rules forbid, from a status that is not final.
+    #[error("order {id} is {} with {}% delivered, so it cannot become {}{}; it can go to: {}", .from.status, .from.delivered, .to, .delivered.map(|d| format!(" with {d}% delivered")).unwrap_or_default(), allowed_from(*.from))]
     Illegal {
         /// The order.
         id: u64,
         /// Where it is.
         from: Step,
-        /// Where it was asked to go.
-        to: Step,
+        /// The status it was asked to take.
+        to: OrderStatus,
+        /// The percent delivered it was asked to have, if given.
+        delivered: Option<u8>,
     },
     /// A step that cannot be.
-    #[error(transparent)]
-    Impossible(ImpossibleStep),
+    #[error("{0}; from where the order is, it can go to: {1}")]
+    Impossible(ImpossibleStep, String),
+}
+
+/// What an order on `from` (not final) may be forced into, in words:
+/// `In progress, Processing, Canceled (delivered 40-100%), Completed (100%),
+/// Partial (40-99%)`.
+pub fn allowed_from(from: Step) -> String {
+    let d = from.delivered;
+    let range = |top: u8| {
+        if d >= top {
+            format!("{top}%")
+        } else {
+            format!("{d}-{top}%")
+        }
+    };
+    let mut allowed = Vec::new();
+    if from.status == OrderStatus::Pending {
+        allowed.push("Pending (0%)".to_owned());
+    }
+    allowed.push(format!(
+        "In progress, Processing, Canceled ({})",
+        range(100)
+    ));
+    allowed.push("Completed (100%)".to_owned());
+    if d < 100 {
+        allowed.push(format!("Partial ({})", range(99)));
+    }
+    allowed.join(", ")
 }
 
 /// The accounts by key: a short list searched in order (cheaper than
@@ -463,8 +501,16 @@ impl Panel {
             .filter(|&i| i < self.orders.len())
             .ok_or(ForceError::NoOrder(id))?;
         let current = self.step_of(index);
+        if current.status.is_terminal() {
+            return Err(ForceError::Final {
+                id,
+                status: current.status,
+            });
+        }
+        let asked = delivered;
         let delivered = delivered.unwrap_or(match status {
             OrderStatus::Completed => 100,
+            OrderStatus::Pending => 0,
             _ => current.delivered,
         });
         let step = Step { status, delivered };
@@ -472,10 +518,12 @@ impl Panel {
             return Err(ForceError::Illegal {
                 id,
                 from: current,
-                to: step,
+                to: status,
+                delivered: asked,
             });
         }
-        step.check().map_err(ForceError::Impossible)?;
+        step.check()
+            .map_err(|e| ForceError::Impossible(e, allowed_from(current)))?;
         self.orders[index].forced = Some(step);
         self.active_orders.remove(&id);
         self.settle(index, rules);
