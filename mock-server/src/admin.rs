@@ -522,10 +522,10 @@ fn orders(shared: &Shared, request: &AdminRequest) -> Reply {
     let key = request.param("key");
     let state = shared.lock();
     let panel = &state.panel;
-    let first = panel.fixture().first_order_id;
-    let start = after.saturating_add(1).max(first);
-    let orders: Vec<Value> = (start..first + panel.orders().len() as u64)
-        .filter_map(|id| panel.order_view(id))
+    let start = panel.orders().partition_point(|o| o.id <= after);
+    let orders: Vec<Value> = panel.orders()[start..]
+        .iter()
+        .filter_map(|o| panel.order_view(o.id))
         .filter(|o| key.is_none_or(|k| o.key == k))
         .take(limit)
         .map(|o| serde_json::to_value(o).unwrap_or(Value::Null))
@@ -575,9 +575,6 @@ fn force(shared: &Shared, id: &str, request: &AdminRequest) -> Reply {
     let mut state = shared.lock();
     let rules = state.deviations.profiles().rules();
     let panel = &mut state.panel;
-    if panel.order_view(id).is_none() {
-        return error(StatusCode::NOT_FOUND, format!("no order {id}"));
-    }
     match panel.force_status(id, body.status, body.delivered, rules) {
         Ok(()) => {
             let view = panel.order_view(id);
@@ -585,6 +582,9 @@ fn force(shared: &Shared, id: &str, request: &AdminRequest) -> Reply {
                 StatusCode::OK,
                 serde_json::to_value(view).unwrap_or(Value::Null),
             )
+        }
+        Err(why @ crate::state::ForceError::NoOrder(_)) => {
+            error(StatusCode::NOT_FOUND, why.to_string())
         }
         Err(why) => error(StatusCode::CONFLICT, why.to_string()),
     }

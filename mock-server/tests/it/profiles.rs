@@ -669,7 +669,7 @@ async fn dripfeed_runs_ignored_charges_one_run() {
         let status = mock.status(id).await;
         assert_eq!(status["charge"], charge);
         assert_eq!(status["remains"], "500");
-        assert_eq!(status["runs"], "5");
+        assert_eq!(status["runs"], "0", "Pending: no run started");
         assert_eq!(mock.balance("test-key").await, balance);
         // Without runs, the price is the contract's under both: 0.90 more.
         mock.order(&[
@@ -698,7 +698,7 @@ async fn dripfeed_not_enforced_takes_runs_on_any_service_and_charges_them() {
     let status = deviating.status(id).await;
     assert_eq!(status["charge"], "0.15000");
     assert_eq!(status["remains"], "500");
-    assert_eq!(status["runs"], "5");
+    assert_eq!(status["runs"], "0", "Pending: no run started");
     assert_eq!(deviating.balance("test-key").await, "999.85000");
     // The catalogue still says no drip-feed; `interval` is still needed.
     let services = deviating.call(&[("action", "services")]).await;
