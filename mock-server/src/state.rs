@@ -793,6 +793,9 @@ impl Panel {
                 return Err(e);
             }
         };
+        if rules.one_active_order_per_link && self.has_active_order(account, &new.link) {
+            return Err(ApiError::ActiveOrderWithLink);
+        }
         // The units charged: all of them, or one run's where the rules
         // ignore drip-feed runs (`runs` is at least 1 when set).
         let charged = match new.runs {
@@ -851,6 +854,15 @@ impl Panel {
             self.active_orders.insert(index);
         }
         Ok(id)
+    }
+
+    /// Whether the account has an order for `link` (exactly as sent) that is
+    /// still running: not Completed, Partial or Canceled. A scan of the
+    /// orders, newest first: made only where the rule is on.
+    fn has_active_order(&self, account: u32, link: &str) -> bool {
+        self.orders.iter().rev().any(|o| {
+            o.account == account && *o.link == *link && !self.current_step(o).status.is_terminal()
+        })
     }
 
     /// The step order `index` shows to a status poll; in poll mode the order
