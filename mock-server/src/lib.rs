@@ -15,7 +15,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! How the parts fit: [`server`] is the only part with sockets; it reads a
+//! How the parts fit: [`listen`] binds where the panel listens (host names
+//! resolved); [`server`] is the only part with sockets; it reads a
 //! request ([`request`]: forms, query strings, JSON) and [`router`] says where
 //! it goes and types it. [`shared`] answers an API request: [`deviations`]
 //! says which profiles are on, [`state`] holds the panel and answers by the
