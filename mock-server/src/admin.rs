@@ -5,7 +5,7 @@
 //! | method and path | what it does |
 //! |---|---|
 //! | `GET /__mock/` | this list, and the fixture and clock |
-//! | `POST /__mock/reset` | back to the fixture: orders, refills, balances, clock, journal |
+//! | `POST /__mock/reset` | back to the state at start: the fixture's orders, refills, balances, clock; the start-up profiles; an empty journal |
 //! | `GET /__mock/clock` | `{"tick": N, "mode": "poll"}` |
 //! | `POST /__mock/clock/advance` | body `{"ticks": N}` (default 1): every order and refill moves N steps |
 //! | `GET /__mock/journal?limit=N` | the last N API requests and answers (newest last) |
@@ -18,7 +18,7 @@
 //! | `GET /__mock/profiles` | the profiles on, panel-wide and per key / action / next N requests |
 //! | `PUT /__mock/profiles` | body `{"profiles": ["status-case"]}`: the panel-wide set |
 //! | `POST /__mock/profiles` | body `{"profile": "html-errors", "key": "test-key", "action": "add", "next": 2}` |
-//! | `DELETE /__mock/profiles` | drop the per-key / per-action overrides |
+//! | `DELETE /__mock/profiles` | drop every profile switched on at run time: the overrides, and the panel-wide set back to the start-up one |
 //!
 //! Only for the mock's own origin ([`refuse_foreign`]): a web page the
 //! browser of the machine shows must not change the panel (a cross-origin
@@ -398,7 +398,7 @@ fn route(shared: &Shared, request: &AdminRequest) -> Reply {
         (["profiles"], &Method::PUT) => set_profiles(shared, request),
         (["profiles"], &Method::POST) => add_override(shared, request),
         (["profiles"], &Method::DELETE) => {
-            shared.lock().deviations.clear_overrides();
+            shared.lock().deviations.clear_run_time();
             profiles(shared)
         }
         ([] | ["reset"] | ["clock"] | ["clock", "advance"] | ["journal"] | ["accounts"], _)
@@ -522,10 +522,10 @@ fn orders(shared: &Shared, request: &AdminRequest) -> Reply {
     let key = request.param("key");
     let state = shared.lock();
     let panel = &state.panel;
-    let first = panel.fixture().first_order_id;
-    let start = after.saturating_add(1).max(first);
-    let orders: Vec<Value> = (start..first + panel.orders().len() as u64)
-        .filter_map(|id| panel.order_view(id))
+    let start = panel.orders().partition_point(|o| o.id <= after);
+    let orders: Vec<Value> = panel.orders()[start..]
+        .iter()
+        .filter_map(|o| panel.order_view(o.id))
         .filter(|o| key.is_none_or(|k| o.key == k))
         .take(limit)
         .map(|o| serde_json::to_value(o).unwrap_or(Value::Null))
@@ -575,9 +575,6 @@ fn force(shared: &Shared, id: &str, request: &AdminRequest) -> Reply {
     let mut state = shared.lock();
     let rules = state.deviations.profiles().rules();
     let panel = &mut state.panel;
-    if panel.order_view(id).is_none() {
-        return error(StatusCode::NOT_FOUND, format!("no order {id}"));
-    }
     match panel.force_status(id, body.status, body.delivered, rules) {
         Ok(()) => {
             let view = panel.order_view(id);
@@ -585,6 +582,9 @@ fn force(shared: &Shared, id: &str, request: &AdminRequest) -> Reply {
                 StatusCode::OK,
                 serde_json::to_value(view).unwrap_or(Value::Null),
             )
+        }
+        Err(why @ crate::state::ForceError::NoOrder(_)) => {
+            error(StatusCode::NOT_FOUND, why.to_string())
         }
         Err(why) => error(StatusCode::CONFLICT, why.to_string()),
     }
@@ -594,10 +594,15 @@ fn profiles(shared: &Shared) -> Reply {
     let state = shared.lock();
     let deviations = &state.deviations;
     let on: Vec<&str> = deviations.profiles().iter().map(Profile::name).collect();
+    let start: Vec<&str> = deviations
+        .start_profiles()
+        .iter()
+        .map(Profile::name)
+        .collect();
     let paths: Vec<&str> = shared.paths.iter().map(Profile::name).collect();
     (
         StatusCode::OK,
-        json!({ "profiles": on, "paths": paths, "overrides": deviations.overrides() }),
+        json!({ "profiles": on, "start": start, "paths": paths, "overrides": deviations.overrides() }),
     )
 }
 

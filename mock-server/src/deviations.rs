@@ -36,6 +36,8 @@ pub struct Active {
 #[derive(Debug, Clone)]
 pub struct Deviations {
     seed: u64,
+    /// The panel-wide profiles at start (`--profile`, the fixture's).
+    start: Profiles,
     profiles: Profiles,
     overrides: Vec<Override>,
     /// Requests so far per action (the last slot: unknown actions).
@@ -43,10 +45,11 @@ pub struct Deviations {
 }
 
 impl Deviations {
-    /// `profiles` on for the whole panel; faults drawn from `seed`.
+    /// `profiles` on for the whole panel from the start; faults drawn from `seed`.
     pub fn new(profiles: Profiles, seed: u64) -> Deviations {
         Deviations {
             seed,
+            start: profiles,
             profiles,
             overrides: Vec::new(),
             ordinals: [0; Action::ALL.len() + 1],
@@ -56,6 +59,11 @@ impl Deviations {
     /// The profiles on for the whole panel.
     pub fn profiles(&self) -> Profiles {
         self.profiles
+    }
+
+    /// The panel-wide profiles at start.
+    pub fn start_profiles(&self) -> Profiles {
+        self.start
     }
 
     /// Switches the panel-wide profiles.
@@ -73,15 +81,17 @@ impl Deviations {
         self.overrides.push(o);
     }
 
-    /// Removes every run-time override.
-    pub fn clear_overrides(&mut self) {
+    /// Drops every profile switched on at run time: no override, and the
+    /// panel-wide profiles of the start (requests stay counted).
+    pub fn clear_run_time(&mut self) {
+        self.profiles = self.start;
         self.overrides.clear();
     }
 
-    /// Back to the start, as the panel's reset: no override, no request
-    /// counted; the panel-wide profiles stay.
+    /// Back to the start, as the panel's reset: the panel-wide profiles of
+    /// the start, no override, no request counted.
     pub fn reset(&mut self) {
-        *self = Deviations::new(self.profiles, self.seed);
+        *self = Deviations::new(self.start, self.seed);
     }
 
     /// The profiles in force for a request of `key` and `action`; uses up
@@ -152,5 +162,25 @@ mod tests {
         assert_ne!(first.draw, second.draw);
         d.reset();
         assert_eq!(d.for_request("k", Some(Action::Status)), first);
+    }
+
+    #[test]
+    fn reset_and_clear_go_back_to_the_profiles_of_the_start() {
+        let start = Profiles::NONE.with(Profile::StatusCase);
+        let mut d = Deviations::new(start, 0);
+        let run_time = || Override {
+            profile: Profile::HtmlErrors,
+            key: None,
+            action: None,
+            remaining: None,
+        };
+        d.set_profiles(Profiles::NONE.with(Profile::WrongCharge));
+        d.add_override(run_time());
+        d.clear_run_time();
+        assert_eq!((d.profiles(), d.overrides().len()), (start, 0));
+        d.set_profiles(Profiles::NONE);
+        d.add_override(run_time());
+        d.reset();
+        assert_eq!((d.profiles(), d.overrides().len()), (start, 0));
     }
 }

@@ -52,6 +52,10 @@ pub enum ApiError {
     /// More than 100 distinct ids in `orders` or `refills`.
     #[error("Too many IDs: at most {0} per request")]
     TooManyIds(usize),
+    /// A second order on a link with one still running (where the panel
+    /// allows one active order per link).
+    #[error("{}", message::ACTIVE_ORDER_WITH_LINK)]
+    ActiveOrderWithLink,
     /// The body is larger than the panel reads.
     #[error("Request body too large: at most {0} bytes")]
     BodyTooLarge(usize),

@@ -64,19 +64,134 @@ pub struct Rule {
     pub service: Option<u64>,
     /// Matches only links that contain this text (compared in lower case).
     pub link_contains: Option<String>,
+    /// Matches only links whose last path segment has this word or
+    /// hyphenated phrase, whole, in lower case, where no longer phrase of
+    /// the fixture claimed it (see [`LinkWords`]).
+    pub link_word: Option<String>,
+    /// Matches only orders of services with `cancel: true` (a lifecycle that
+    /// waits to be canceled is no use on a service that cannot be).
+    pub cancelable_only: bool,
     /// Index of the lifecycle it picks.
     pub lifecycle: usize,
 }
 
 impl Rule {
     /// Whether the rule matches an order of `service` for `link_lower`
-    /// (the link in lower case).
-    pub fn matches(&self, service: u64, link_lower: &str) -> bool {
-        self.service.is_none_or(|s| s == service)
+    /// (the link in lower case) whose link words are `found`.
+    pub fn matches(&self, service: &Service, link_lower: &str, found: &Found) -> bool {
+        self.service.is_none_or(|s| s == service.id)
+            && (!self.cancelable_only || service.cancel)
             && self
                 .link_contains
                 .as_deref()
                 .is_none_or(|part| link_lower.contains(part))
+            && self.link_word.as_deref().is_none_or(|word| found.has(word))
+    }
+
+    /// Whether it matches every order.
+    fn is_catch_all(&self) -> bool {
+        self.service.is_none()
+            && self.link_contains.is_none()
+            && self.link_word.is_none()
+            && !self.cancelable_only
+    }
+}
+
+/// The outcome words of a fixture (every `link_word` of its order and
+/// refill rules), longest first, and how a link's words are found.
+///
+/// A link's words are the runs of letters of its last path segment (after
+/// the last `/`, a trailing `/`, `?query` and `#fragment` set aside), in
+/// lower case: `https://x.com/p/Refill-Stuck-3/` has `refill` and `stuck`.
+/// A phrase matches where its words stand in a row, joined exactly as in the
+/// phrase (`refill-stuck`). Phrases are tried longest first (most words,
+/// then most letters), and a word of the link that a phrase matched is not
+/// there for another: `refill-stuck` takes both its words, so `stuck`
+/// finds nothing, and `stuckinthemud` is one word, none of the fixture's.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LinkWords {
+    /// The phrases, longest first.
+    phrases: Vec<String>,
+}
+
+/// The phrases of [`LinkWords`] one link has.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Found(Vec<String>);
+
+impl Found {
+    /// Whether the link has `phrase` (one of the fixture's).
+    pub fn has(&self, phrase: &str) -> bool {
+        self.0.iter().any(|p| p == phrase)
+    }
+
+    /// The phrases found, in the order they were tried.
+    pub fn phrases(&self) -> &[String] {
+        &self.0
+    }
+}
+
+impl LinkWords {
+    /// The phrases of these rules, longest first.
+    fn of<'a>(rules: impl Iterator<Item = &'a Rule>) -> LinkWords {
+        let mut phrases: Vec<String> = rules.filter_map(|r| r.link_word.clone()).collect();
+        phrases.sort_by(|a, b| {
+            let words = |p: &str| p.split('-').count();
+            words(b)
+                .cmp(&words(a))
+                .then(b.len().cmp(&a.len()))
+                .then(a.cmp(b))
+        });
+        phrases.dedup();
+        LinkWords { phrases }
+    }
+
+    /// The last path segment of `link`, in lower case.
+    pub fn segment(link: &str) -> String {
+        let link = link.split(['?', '#']).next().unwrap_or("");
+        let link = link.trim_end_matches('/');
+        link.rsplit('/').next().unwrap_or("").to_lowercase()
+    }
+
+    /// The phrases `link` has.
+    pub fn find(&self, link: &str) -> Found {
+        let mut found = Found::default();
+        if self.phrases.is_empty() {
+            return found;
+        }
+        let segment = LinkWords::segment(link);
+        // The words of the segment: (start, end) byte ranges of letter runs.
+        let mut words: Vec<(usize, usize)> = Vec::new();
+        let mut start = None;
+        for (i, c) in segment.char_indices() {
+            match (c.is_alphabetic(), start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    words.push((s, i));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            words.push((s, segment.len()));
+        }
+        let mut claimed = vec![false; words.len()];
+        for phrase in &self.phrases {
+            let n = phrase.split('-').count();
+            let mut hit = false;
+            for first in 0..words.len().saturating_sub(n - 1) {
+                let last = first + n - 1;
+                let free = claimed[first..=last].iter().all(|c| !c);
+                if free && segment[words[first].0..words[last].1] == **phrase {
+                    claimed[first..=last].iter_mut().for_each(|c| *c = true);
+                    hit = true;
+                }
+            }
+            if hit {
+                found.0.push(phrase.clone());
+            }
+        }
+        found
     }
 }
 
@@ -122,6 +237,8 @@ pub struct Fixture {
     pub refill_rules: Vec<Rule>,
     /// Orders present at start.
     pub orders: Vec<SeedOrder>,
+    /// The outcome words of `rules` and `refill_rules`, longest first.
+    pub link_words: LinkWords,
     /// Deviation profiles this fixture switches on.
     pub profiles: Profiles,
 }
@@ -208,6 +325,10 @@ struct RuleFile {
     service: Option<u64>,
     #[serde(default)]
     link_contains: Option<String>,
+    #[serde(default)]
+    link_word: Option<String>,
+    #[serde(default)]
+    cancelable_only: bool,
     lifecycle: String,
 }
 
@@ -267,27 +388,29 @@ impl Fixture {
 
     /// The lifecycle an order of `service` (index) for `link` follows.
     pub fn lifecycle_for(&self, service: usize, link: &str) -> usize {
-        pick(&self.rules, self.services[service].id, link)
+        self.pick(&self.rules, service, link)
     }
 
     /// The refill lifecycle of a refill of an order of `service` for `link`.
     pub fn refill_lifecycle_for(&self, service: usize, link: &str) -> usize {
-        pick(&self.refill_rules, self.services[service].id, link)
+        self.pick(&self.refill_rules, service, link)
     }
 
     /// The index of the service with this id.
     pub fn service_index(&self, id: u64) -> Option<usize> {
         self.services.iter().position(|s| s.id == id)
     }
-}
 
-fn pick(rules: &[Rule], service: u64, link: &str) -> usize {
-    let lower = link.to_lowercase();
-    rules
-        .iter()
-        .find(|r| r.matches(service, &lower))
-        .or(rules.last())
-        .map_or(0, |r| r.lifecycle)
+    fn pick(&self, rules: &[Rule], service: usize, link: &str) -> usize {
+        let lower = link.to_lowercase();
+        let found = self.link_words.find(link);
+        let service = &self.services[service];
+        rules
+            .iter()
+            .find(|r| r.matches(service, &lower, &found))
+            .or(rules.last())
+            .map_or(0, |r| r.lifecycle)
+    }
 }
 
 type Problem = (String, String);
@@ -479,6 +602,7 @@ fn build(raw: FixtureFile) -> Result<Fixture, Problem> {
     let rules = rules_of("rules", raw.rules, &names, &services)?;
     let refill_names: Vec<&str> = refill_lifecycles.iter().map(|l| l.name.as_str()).collect();
     let refill_rules = rules_of("refill_rules", raw.refill_rules, &refill_names, &services)?;
+    let link_words = LinkWords::of(rules.iter().chain(&refill_rules));
 
     let mut orders = Vec::new();
     for (i, o) in raw.orders.into_iter().enumerate() {
@@ -539,6 +663,7 @@ fn build(raw: FixtureFile) -> Result<Fixture, Problem> {
         rules,
         refill_lifecycles,
         refill_rules,
+        link_words,
         orders,
         profiles,
     })
@@ -575,19 +700,39 @@ fn rules_of(
             if r.link_contains.as_deref() == Some("") {
                 return Err((at("link_contains"), "must not be empty".into()));
             }
-            let catch_all = r.service.is_none() && r.link_contains.is_none();
-            if i + 1 == count && !catch_all {
+            if r.link_contains.is_some() && r.link_word.is_some() {
                 return Err((
                     format!("{field}[{i}]"),
-                    "the last rule must match every order (no `service`, no `link_contains`)"
+                    "give `link_contains` or `link_word`, not both".into(),
+                ));
+            }
+            let link_word = r.link_word.map(|w| w.to_lowercase());
+            if let Some(word) = &link_word {
+                let words_ok = word
+                    .split('-')
+                    .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphabetic()));
+                if !words_ok {
+                    return Err((
+                        at("link_word"),
+                        format!("`{word}` is not a word or words joined by `-` (letters only)"),
+                    ));
+                }
+            }
+            let rule = Rule {
+                service: r.service,
+                link_contains: r.link_contains.map(|s| s.to_lowercase()),
+                link_word,
+                cancelable_only: r.cancelable_only,
+                lifecycle,
+            };
+            if i + 1 == count && !rule.is_catch_all() {
+                return Err((
+                    format!("{field}[{i}]"),
+                    "the last rule must match every order (no `service`, `link_contains`, `link_word` or `cancelable_only`)"
                         .into(),
                 ));
             }
-            Ok(Rule {
-                service: r.service,
-                link_contains: r.link_contains.map(|s| s.to_lowercase()),
-                lifecycle,
-            })
+            Ok(rule)
         })
         .collect()
 }
@@ -608,4 +753,48 @@ fn integer(text: &str) -> Option<u64> {
         return None;
     }
     text.parse().ok().filter(|n| (1..=MAX_QUANTITY).contains(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(phrases: &[&str]) -> LinkWords {
+        let rules: Vec<Rule> = phrases
+            .iter()
+            .map(|p| Rule {
+                service: None,
+                link_contains: None,
+                link_word: Some((*p).to_owned()),
+                cancelable_only: false,
+                lifecycle: 0,
+            })
+            .collect();
+        LinkWords::of(rules.iter())
+    }
+
+    #[test]
+    fn longer_phrases_take_their_words_first() {
+        let w = words(&["stuck", "refill-stuck", "cancel", "canceled", "refill"]);
+        let found = |link: &str| w.find(link).phrases().to_vec();
+        assert_eq!(found("https://x.com/refill-stuck-3"), ["refill-stuck"]);
+        assert_eq!(
+            found("https://x.com/stuck-refill-stuck"),
+            ["refill-stuck", "stuck"]
+        );
+        assert_eq!(found("https://x.com/stuckinthemud"), Vec::<String>::new());
+        assert_eq!(found("https://x.com/canceled"), ["canceled"]);
+        assert_eq!(found("https://x.com/Cancel_me/"), ["cancel"]);
+        assert_eq!(found("https://x.com/p/refill9?x=stuck#stuck"), ["refill"]);
+        assert_eq!(found("https://stuck.com/stuck/plain"), Vec::<String>::new());
+        assert_eq!(found("stuck"), ["stuck"]);
+    }
+
+    #[test]
+    fn a_rule_with_a_link_word_must_be_words() {
+        let bad =
+            DEFAULT_FIXTURE.replacen("\"link_word\": \"slow\"", "\"link_word\": \"slow down\"", 1);
+        let e = Fixture::parse("f.json", &bad).unwrap_err();
+        assert_eq!(e.field, "rules[5].link_word");
+    }
 }

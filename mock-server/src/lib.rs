@@ -15,7 +15,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! How the parts fit: [`server`] is the only part with sockets; it reads a
+//! How the parts fit: [`listen`] binds where the panel listens (host names
+//! resolved); [`server`] is the only part with sockets; it reads a
 //! request ([`request`]: forms, query strings, JSON) and [`router`] says where
 //! it goes and types it. [`shared`] answers an API request: [`deviations`]
 //! says which profiles are on, [`state`] holds the panel and answers by the
@@ -34,6 +35,7 @@ pub mod error;
 pub mod fixture;
 pub mod journal;
 pub mod lifecycle;
+pub mod listen;
 pub mod money;
 pub mod profile;
 pub mod reply;
@@ -56,6 +58,7 @@ use tokio::task::JoinHandle;
 pub use clock::ClockMode;
 pub use error::ApiError;
 pub use fixture::{Fixture, FixtureError};
+pub use listen::{ListenAddr, ListenError};
 pub use rules::Rules;
 pub use smm_contract::Action;
 pub use state::{Panel, PanelOptions};
@@ -65,7 +68,8 @@ pub use state::{Panel, PanelOptions};
 pub struct Config {
     /// The data it serves.
     pub fixture: Fixture,
-    /// Where it listens (port 0: any free port).
+    /// Where [`MockPanel::start_with`] listens (port 0: any free port); a
+    /// host name is bound with [`ListenAddr::bind`] and [`MockPanel::start_on`].
     pub listen: SocketAddr,
     /// The seed (`start_count`, and the faults' draws).
     pub seed: u64,
@@ -122,9 +126,20 @@ impl MockPanel {
         Self::start_with(Config::new(fixture)).await
     }
 
-    /// Starts a panel as `config` says.
+    /// Starts a panel as `config` says. A port already in use is an error
+    /// of kind [`std::io::ErrorKind::AddrInUse`] that says what to do
+    /// ([`ListenError::InUse`]).
     pub async fn start_with(config: Config) -> std::io::Result<MockPanel> {
-        let listener = TcpListener::bind(config.listen).await?;
+        let listener = ListenAddr::from(config.listen)
+            .bind()
+            .await
+            .map_err(ListenError::into_io)?;
+        Self::start_on(listener, config).await
+    }
+
+    /// Starts a panel as `config` says on a listener already bound (such as
+    /// [`ListenAddr::bind`] gives); `config.listen` is not read.
+    pub async fn start_on(listener: TcpListener, config: Config) -> std::io::Result<MockPanel> {
         let addr = listener.local_addr()?;
         let profiles = config.profiles.union(config.fixture.profiles);
         let options = PanelOptions {

@@ -1,13 +1,12 @@
 //! The `smm-mock` binary: parses arguments, starts the panel, waits for Ctrl-C.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
 use smm_mock::profile::{Profile, PROFILES};
-use smm_mock::{ClockMode, Config, Fixture, MockPanel};
+use smm_mock::{ClockMode, Config, Fixture, ListenAddr, MockPanel};
 
 /// A deterministic mock SMM panel (API v2) for testing clients.
 ///
@@ -17,9 +16,10 @@ use smm_mock::{ClockMode, Config, Fixture, MockPanel};
 #[derive(Debug, Parser)]
 #[command(name = "smm-mock", version, about, long_about)]
 struct Args {
-    /// IP address and port to listen on; port 0 picks a free port (the first line printed says which).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    /// HOST:PORT to listen on: an IP address or a host name (`localhost:8080`,
+    /// `[::1]:8080`); port 0 picks a free port (the first line printed says which).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    listen: ListenAddr,
     /// Fixture file to serve instead of the built-in one (format: fixtures/README.md).
     #[arg(long, value_name = "PATH")]
     fixture: Option<PathBuf>,
@@ -155,8 +155,14 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        let listener = match args.listen.bind().await {
+            Ok(listener) => listener,
+            Err(e) => {
+                eprintln!("smm-mock: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
         let config = Config {
-            listen: args.listen,
             seed: args.seed,
             clock: args.clock,
             tick: args.tick_ms.map(Duration::from_millis),
@@ -166,7 +172,7 @@ fn main() -> ExitCode {
             profiles: args.profiles.iter().copied().collect(),
             ..Config::new(fixture)
         };
-        let panel = match MockPanel::start_with(config).await {
+        let panel = match MockPanel::start_on(listener, config).await {
             Ok(panel) => panel,
             Err(e) => {
                 eprintln!("smm-mock: cannot listen on {}: {e}", args.listen);

@@ -24,8 +24,8 @@ pub enum Class {
     Drift,
     /// Breaks the contract: the runner fails.
     Breaking,
-    /// Breaks no contract but tests a client (latency, rate limits): listed,
-    /// outside the detection matrix.
+    /// Breaks no contract but tests a client (latency, rate limits, one
+    /// active order per link): listed, outside the detection matrix.
     Fault,
 }
 
@@ -134,6 +134,8 @@ pub enum Profile {
     Slow,
     /// `rate-limit-429`: one request in 5 answered HTTP 429 with `Retry-After: 1`
     RateLimit429,
+    /// `active-order-per-link`: a second `add` of a key on a link with one of its orders still running is refused
+    ActiveOrderPerLink,
 }
 
 /// What a profile is, as data.
@@ -475,6 +477,13 @@ pub const PROFILES: &[Description] = &[
         simulates: "one request in 5 answered HTTP 429 with `Retry-After: 1`",
         seen: "per-key rate limits of 60-120 requests a minute (D14)",
     },
+    Description {
+        profile: Profile::ActiveOrderPerLink,
+        name: "active-order-per-link",
+        class: Class::Fault,
+        simulates: "a second `add` of a key on a link with one of its orders still running (not Completed, Partial or Canceled) is refused: `You have active order with this link. Please wait until order being completed.` (conforming: CONTRACT §4 lists the message)",
+        seen: "Laravel panel code; `neworder.error.link_duplicate` in a production integration's error map (REAL-WORLD §2)",
+    },
 ];
 
 // `Profiles` is a u64 with a bit per profile, the bit of its place in the
@@ -661,6 +670,7 @@ impl Profiles {
             enforce_funds: !self.has(Profile::Overdraft),
             steady_remains: !self.has(Profile::RemainsGrows),
             final_stays_final: !self.has(Profile::IllegalTransition),
+            one_active_order_per_link: self.has(Profile::ActiveOrderPerLink),
             overflow: if self.has(Profile::BulkOverflowTruncated) {
                 Overflow::Truncate
             } else if self.has(Profile::BulkOverflowIgnored) {

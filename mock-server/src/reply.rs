@@ -284,12 +284,18 @@ pub struct StatusBody<'a> {
     pub posts: Option<u32>,
     /// Subscription expiry (subscriptions only).
     pub expiry: Option<&'a str>,
+    /// Child orders (drip-feed runs, subscription posts) started so far: the
+    /// first id and how many, in a row (`orders`).
+    pub orders: Option<(u64, u32)>,
+    /// Whether to write `old_orders` (subscriptions: always empty).
+    pub old_orders: bool,
 }
 
 impl StatusBody<'_> {
     /// Appends the JSON object: `{"charge":"0.27819","start_count":"3572",
     /// "status":"Partial","remains":"157","currency":"USD"}` and, when set,
-    /// `runs`, `posts`, `expiry`; every value a string, as CONTRACT §3 says.
+    /// `runs`, `expiry`, `posts`, `orders`, `old_orders`; every value a
+    /// string, as CONTRACT §3 says.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         let mut digits = Digits::new();
         out.extend_from_slice(br#"{"charge":""#);
@@ -302,19 +308,34 @@ impl StatusBody<'_> {
         out.extend_from_slice(digits.of(self.remains.into()).as_bytes());
         out.extend_from_slice(br#"","currency":"#);
         string(out, self.currency);
-        for (name, value) in [
-            (&br#","runs":""#[..], self.runs),
-            (br#","posts":""#, self.posts),
-        ] {
-            if let Some(n) = value {
-                out.extend_from_slice(name);
-                out.extend_from_slice(digits.of(n.into()).as_bytes());
-                out.push(b'"');
-            }
+        if let Some(runs) = self.runs {
+            out.extend_from_slice(br#","runs":""#);
+            out.extend_from_slice(digits.of(runs.into()).as_bytes());
+            out.push(b'"');
         }
         if let Some(expiry) = self.expiry {
             out.extend_from_slice(br#","expiry":"#);
             string(out, expiry);
+        }
+        if let Some(posts) = self.posts {
+            out.extend_from_slice(br#","posts":""#);
+            out.extend_from_slice(digits.of(posts.into()).as_bytes());
+            out.push(b'"');
+        }
+        if let Some((first, count)) = self.orders {
+            out.extend_from_slice(br#","orders":["#);
+            for (i, id) in (first..first + u64::from(count)).enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.push(b'"');
+                out.extend_from_slice(digits.of(id.into()).as_bytes());
+                out.push(b'"');
+            }
+            out.push(b']');
+        }
+        if self.old_orders {
+            out.extend_from_slice(br#","old_orders":[]"#);
         }
         out.push(b'}');
     }
@@ -337,11 +358,18 @@ impl StatusBody<'_> {
         if let Some(runs) = self.runs {
             map.insert("runs".into(), runs.to_string().into());
         }
+        if let Some(expiry) = self.expiry {
+            map.insert("expiry".into(), expiry.into());
+        }
         if let Some(posts) = self.posts {
             map.insert("posts".into(), posts.to_string().into());
         }
-        if let Some(expiry) = self.expiry {
-            map.insert("expiry".into(), expiry.into());
+        if let Some((first, count)) = self.orders {
+            let ids = (first..first + u64::from(count)).map(|id| Value::String(id.to_string()));
+            map.insert("orders".into(), Value::Array(ids.collect()));
+        }
+        if self.old_orders {
+            map.insert("old_orders".into(), Value::Array(Vec::new()));
         }
         map
     }
@@ -482,6 +510,8 @@ mod tests {
             runs,
             posts: runs,
             expiry,
+            orders: runs.map(|n| (7, n)),
+            old_orders: runs.is_some(),
         }
     }
 
@@ -499,6 +529,12 @@ mod tests {
             (Some("3"), Some("3"))
         );
         assert_eq!(extra["expiry"], "1/2/2027\"");
+        assert_eq!(extra["orders"], serde_json::json!(["7", "8", "9"]));
+        assert_eq!(extra["old_orders"], serde_json::json!([]));
+        assert_eq!(Value::Object(body(Some(3), None).to_map()), {
+            let v: Value = serde_json::from_slice(&body(Some(3), None).to_json()).unwrap();
+            v
+        });
     }
 
     #[test]
@@ -550,6 +586,8 @@ mod value_tests {
             runs: Some(2),
             posts: None,
             expiry: Some("1/2/2027"),
+            orders: Some((10, 2)),
+            old_orders: false,
         };
         let replies = [
             Reply::Status(status.clone()),

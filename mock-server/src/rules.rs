@@ -61,6 +61,11 @@ pub struct Rules {
     pub final_stays_final: bool,
     /// What past 100 ids get.
     pub overflow: Overflow,
+    /// A second order of a key on a link with one of its orders still
+    /// running (not Completed, Partial or Canceled) is refused with `You
+    /// have active order with this link. …` (CONTRACT §4), as many real
+    /// panels do. The contract allows both; off in [`Rules::CONTRACT`].
+    pub one_active_order_per_link: bool,
 }
 
 impl Rules {
@@ -82,6 +87,7 @@ impl Rules {
         steady_remains: true,
         final_stays_final: true,
         overflow: Overflow::Refuse,
+        one_active_order_per_link: false,
     };
 }
 

@@ -52,8 +52,9 @@ impl State {
         (action, answer)
     }
 
-    /// Back to the start: the fixture's state, an empty journal, no
-    /// run-time override (the panel-wide profiles stay).
+    /// Back to the state at start: the fixture's orders, refills, balances
+    /// and clock, the profiles of the start (`--profile`, the fixture's) and
+    /// no other, an empty journal.
     pub fn reset(&mut self) {
         self.panel.reset();
         self.deviations.reset();
@@ -115,8 +116,7 @@ impl Shared {
         (action, answer)
     }
 
-    /// Back to the start: the fixture's state, an empty journal, no run-time
-    /// override (the panel-wide profiles stay).
+    /// Back to the state at start (see [`State::reset`]).
     pub fn reset(&self) {
         self.lock().reset();
     }

@@ -27,11 +27,13 @@ use crate::reply::{
 use crate::request::Fields;
 use crate::router::{ApiRequest, Call, Ids};
 use crate::rules::{Overflow, Rules};
-use crate::service::{price_per, Service};
+use crate::service::{price_per, Service, ServiceType};
 
 /// An order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Order {
+    /// Its id (see [`Order::children`] for the ids after it).
+    pub id: u64,
     /// Index of the owning account.
     pub account: u32,
     /// Index of the service.
@@ -59,6 +61,18 @@ pub struct Order {
     /// Whether a poll has shown its final status (a panel that re-opens
     /// finished orders re-opens them after that).
     pub shown_final: bool,
+}
+
+impl Order {
+    /// The child orders it has ids reserved for, right after its own
+    /// (`id + 1 ..= id + children`): a drip-feed order's runs, a
+    /// subscription's posts (1 when not given); 0 for any other order.
+    pub fn children(&self) -> u32 {
+        match (self.runs, self.subscription.as_deref()) {
+            (0, Some((posts, _))) => posts.unwrap_or(1),
+            (runs, _) => runs,
+        }
+    }
 }
 
 /// A refill.
@@ -116,7 +130,10 @@ pub struct Panel {
     balances: Vec<Decimal>,
     orders: Vec<Order>,
     refills: Vec<Refill>,
-    active_orders: BTreeSet<u64>,
+    /// The id the next order gets.
+    next_id: u64,
+    /// Indexes of the orders that have steps to go.
+    active_orders: BTreeSet<usize>,
     active_refills: BTreeSet<u64>,
     /// Resets so far (see [`StaleWrite`]).
     epoch: u64,
@@ -124,25 +141,71 @@ pub struct Panel {
     stale_write: Option<StaleWrite>,
 }
 
-/// Why an order cannot be forced into a status.
+/// Why an order cannot be forced into a status. Each says what the order
+/// can become instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ForceError {
     /// No such order.
     #[error("no order {0}")]
     NoOrder(u64),
-    /// A move the lifecycle rules forbid.
-    #[error("order {id} cannot go from {} ({}%) to {} ({}%)", .from.status, .from.delivered, .to.status, .to.delivered)]
+    /// A child order: it moves with its parent.
+    #[error("order {id} is a child order of {parent}: force its parent")]
+    Child {
+        /// The child order.
+        id: u64,
+        /// Its parent.
+        parent: u64,
+    },
+    /// The order has ended: nothing can change it.
+    #[error("order {id} is {status} (final): a final order cannot change")]
+    Final {
+        /// The order.
+        id: u64,
+        /// Its final status.
+        status: OrderStatus,
+    },
+    /// A move the lifecycle rules forbid, from a status that is not final.
+    #[error("order {id} is {} with {}% delivered, so it cannot become {}{}; it can go to: {}", .from.status, .from.delivered, .to, .delivered.map(|d| format!(" with {d}% delivered")).unwrap_or_default(), allowed_from(*.from))]
     Illegal {
         /// The order.
         id: u64,
         /// Where it is.
         from: Step,
-        /// Where it was asked to go.
-        to: Step,
+        /// The status it was asked to take.
+        to: OrderStatus,
+        /// The percent delivered it was asked to have, if given.
+        delivered: Option<u8>,
     },
     /// A step that cannot be.
-    #[error(transparent)]
-    Impossible(ImpossibleStep),
+    #[error("{0}; from where the order is, it can go to: {1}")]
+    Impossible(ImpossibleStep, String),
+}
+
+/// What an order on `from` (not final) may be forced into, in words:
+/// `In progress, Processing, Canceled (delivered 40-100%), Completed (100%),
+/// Partial (40-99%)`.
+pub fn allowed_from(from: Step) -> String {
+    let d = from.delivered;
+    let range = |top: u8| {
+        if d >= top {
+            format!("{top}%")
+        } else {
+            format!("{d}-{top}%")
+        }
+    };
+    let mut allowed = Vec::new();
+    if from.status == OrderStatus::Pending {
+        allowed.push("Pending (0%)".to_owned());
+    }
+    allowed.push(format!(
+        "In progress, Processing, Canceled ({})",
+        range(100)
+    ));
+    allowed.push("Completed (100%)".to_owned());
+    if d < 100 {
+        allowed.push(format!("Partial ({})", range(99)));
+    }
+    allowed.join(", ")
 }
 
 /// The accounts by key: a short list searched in order (cheaper than
@@ -175,6 +238,28 @@ impl Keys {
     }
 }
 
+/// What an order id names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// The order at this index.
+    Order(usize),
+    /// Child order `k` (from 1) of the order at index `parent`.
+    Child {
+        /// The parent's index.
+        parent: usize,
+        /// Which child.
+        k: u32,
+    },
+}
+
+/// What a status request found: an order, polled (the step it showed), or
+/// a child order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Polled {
+    Order(usize, Step),
+    Child(usize, u32),
+}
+
 /// A view of an order for the admin API and tests.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct OrderView {
@@ -190,6 +275,9 @@ pub struct OrderView {
     pub units: u64,
     /// Drip-feed runs, 0 without.
     pub runs: u32,
+    /// Child order ids reserved after its own (drip-feed runs, subscription
+    /// posts): `order + 1 ..= order + children`.
+    pub children: u32,
     /// Current status.
     pub status: OrderStatus,
     /// Units not delivered.
@@ -215,11 +303,13 @@ impl Panel {
             tick: 0,
             orders: Vec::new(),
             refills: Vec::new(),
+            next_id: 0,
             active_orders: BTreeSet::new(),
             active_refills: BTreeSet::new(),
             epoch: 0,
             stale_write: None,
         };
+        panel.next_id = panel.fixture.first_order_id;
         panel.seed_orders();
         panel
     }
@@ -262,8 +352,10 @@ impl Panel {
                 .precision
                 .price(svc.rate, seed.quantity, price_per(svc.kind))
                 .unwrap_or_default();
-            let id = self.next_order_id();
+            let id = self.next_id;
+            self.next_id += 1;
             let mut order = Order {
+                id,
                 account: seed.account as u32,
                 service: seed.service as u32,
                 lifecycle: lifecycle as u16,
@@ -327,15 +419,125 @@ impl Panel {
         &self.refills
     }
 
-    fn next_order_id(&self) -> u64 {
-        self.fixture.first_order_id + self.orders.len() as u64
+    /// What id `id` names: an order, or a child order of one.
+    fn locate(&self, id: u64) -> Option<Target> {
+        let index = self.orders.partition_point(|o| o.id <= id).checked_sub(1)?;
+        let order = &self.orders[index];
+        let k = id - order.id;
+        match u32::try_from(k) {
+            Ok(0) => Some(Target::Order(index)),
+            Ok(k) if k <= order.children() => Some(Target::Child { parent: index, k }),
+            _ => None,
+        }
     }
 
-    /// Index of order `id` if the account may see it.
-    fn order_index(&self, account: u32, id: u64, rules: Rules) -> Option<usize> {
-        let index = usize::try_from(id.checked_sub(self.fixture.first_order_id)?).ok()?;
-        let visible = self.orders.get(index)?.account == account || !rules.isolate_keys;
-        visible.then_some(index)
+    /// What id `id` names, if the account may see it: an order, or a child
+    /// order whose run or post has started.
+    fn visible(&self, account: u32, id: u64, rules: Rules) -> Option<Target> {
+        let target = self.locate(id)?;
+        let (index, child) = match target {
+            Target::Order(index) => (index, None),
+            Target::Child { parent, k } => (parent, Some(k)),
+        };
+        let order = &self.orders[index];
+        let own = order.account == account || !rules.isolate_keys;
+        let started = child.is_none_or(|k| k <= self.started(order, self.current_step(order)));
+        (own && started).then_some(target)
+    }
+
+    /// Index of order `id` if the account may see it; a child order is
+    /// refused with `child` (refill and cancel are for the parent).
+    fn order_index(
+        &self,
+        account: u32,
+        id: u64,
+        rules: Rules,
+        child: ApiError,
+    ) -> Result<usize, ApiError> {
+        match self.visible(account, id, rules) {
+            Some(Target::Order(index)) => Ok(index),
+            Some(Target::Child { .. }) => Err(child),
+            None => Err(ApiError::IncorrectOrder),
+        }
+    }
+
+    /// The index of the order with id `id` (not a child's).
+    fn index_of(&self, id: u64) -> Option<usize> {
+        match self.locate(id)? {
+            Target::Order(index) => Some(index),
+            Target::Child { .. } => None,
+        }
+    }
+
+    /// How many of an order's child orders have started when it is on
+    /// `step`: none while Pending, all once Completed; while it runs, those
+    /// delivered and the one delivering; once Partial or Canceled, those
+    /// that delivered anything.
+    fn started(&self, order: &Order, step: Step) -> u32 {
+        if order.children() == 0 {
+            return 0;
+        }
+        let each = (order.units / u64::from(order.children())).max(1);
+        let delivered = step.delivered_of(order.units);
+        let done = u32::try_from(delivered / each).unwrap_or(u32::MAX);
+        let started = match step.status {
+            OrderStatus::Pending => 0,
+            OrderStatus::Completed => order.children(),
+            OrderStatus::InProgress | OrderStatus::Processing => done.saturating_add(1),
+            OrderStatus::Partial | OrderStatus::Canceled => {
+                done.saturating_add(u32::from(delivered % each > 0))
+            }
+        };
+        started.min(order.children())
+    }
+
+    /// The status of child order `k` (from 1) of order `parent`, as its
+    /// parent's progress makes it: its share of the units, delivered in
+    /// turn; Completed once all of it is, Partial or Canceled where the
+    /// parent stopped first. Its charge is its share at the service's rate
+    /// (the parent's charge is what the balance paid).
+    fn child_body(&self, parent: usize, k: u32) -> StatusBody<'_> {
+        let order = &self.orders[parent];
+        let step = self.current_step(order);
+        let each = (order.units / u64::from(order.children().max(1))).max(1);
+        let before = u64::from(k - 1).saturating_mul(each);
+        let delivered = step
+            .delivered_of(order.units)
+            .saturating_sub(before)
+            .min(each);
+        let status = if delivered == each {
+            OrderStatus::Completed
+        } else if !step.status.is_terminal() {
+            OrderStatus::InProgress
+        } else if delivered > 0 {
+            OrderStatus::Partial
+        } else {
+            OrderStatus::Canceled
+        };
+        let svc = &self.fixture.services[order.service as usize];
+        let charged = match status {
+            OrderStatus::Canceled => 0,
+            OrderStatus::Partial => delivered,
+            _ => each,
+        };
+        let charge = self
+            .fixture
+            .precision
+            .price(svc.rate, charged, price_per(svc.kind))
+            .unwrap_or_default();
+        StatusBody {
+            charge,
+            precision: self.fixture.precision,
+            start_count: self.start_count(order.id + u64::from(k)),
+            status,
+            remains: each - delivered,
+            currency: &self.fixture.accounts[order.account as usize].currency,
+            runs: None,
+            posts: None,
+            expiry: None,
+            orders: None,
+            old_orders: false,
+        }
     }
 
     /// Index of refill `id` if the account may see it.
@@ -412,8 +614,7 @@ impl Panel {
         let position = (u64::from(order.position) + steps).min(last);
         self.orders[index].position = position as u16;
         if position == last {
-            self.active_orders
-                .remove(&(self.fixture.first_order_id + index as u64));
+            self.active_orders.remove(&index);
             self.settle(index, rules);
         }
     }
@@ -434,10 +635,9 @@ impl Panel {
     /// order that ends is settled by `rules`.
     pub fn advance_clock(&mut self, steps: u64, rules: Rules) {
         self.tick = self.tick.saturating_add(steps);
-        let first = self.fixture.first_order_id;
-        let active: Vec<u64> = self.active_orders.iter().copied().collect();
-        for id in active {
-            self.advance_order((id - first) as usize, steps, rules);
+        let active: Vec<usize> = self.active_orders.iter().copied().collect();
+        for index in active {
+            self.advance_order(index, steps, rules);
         }
         let first = self.fixture.first_refill_id;
         let active: Vec<u64> = self.active_refills.iter().copied().collect();
@@ -457,14 +657,27 @@ impl Panel {
         delivered: Option<u8>,
         rules: Rules,
     ) -> Result<(), ForceError> {
-        let index = id
-            .checked_sub(self.fixture.first_order_id)
-            .map(|i| i as usize)
-            .filter(|&i| i < self.orders.len())
-            .ok_or(ForceError::NoOrder(id))?;
+        let index = match self.locate(id) {
+            Some(Target::Order(index)) => index,
+            Some(Target::Child { parent, .. }) => {
+                return Err(ForceError::Child {
+                    id,
+                    parent: self.orders[parent].id,
+                })
+            }
+            None => return Err(ForceError::NoOrder(id)),
+        };
         let current = self.step_of(index);
+        if current.status.is_terminal() {
+            return Err(ForceError::Final {
+                id,
+                status: current.status,
+            });
+        }
+        let asked = delivered;
         let delivered = delivered.unwrap_or(match status {
             OrderStatus::Completed => 100,
+            OrderStatus::Pending => 0,
             _ => current.delivered,
         });
         let step = Step { status, delivered };
@@ -472,20 +685,22 @@ impl Panel {
             return Err(ForceError::Illegal {
                 id,
                 from: current,
-                to: step,
+                to: status,
+                delivered: asked,
             });
         }
-        step.check().map_err(ForceError::Impossible)?;
+        step.check()
+            .map_err(|e| ForceError::Impossible(e, allowed_from(current)))?;
         self.orders[index].forced = Some(step);
-        self.active_orders.remove(&id);
+        self.active_orders.remove(&index);
         self.settle(index, rules);
         Ok(())
     }
 
     /// A view of order `id`, whoever owns it.
     pub fn order_view(&self, id: u64) -> Option<OrderView> {
-        let index = usize::try_from(id.checked_sub(self.fixture.first_order_id)?).ok()?;
-        let order = self.orders.get(index)?;
+        let index = self.index_of(id)?;
+        let order = &self.orders[index];
         let step = self.step_of(index);
         let precision = self.fixture.precision;
         Some(OrderView {
@@ -495,6 +710,7 @@ impl Panel {
             link: order.link.to_string(),
             units: order.units,
             runs: order.runs,
+            children: order.children(),
             status: step.status,
             remains: order.units - step.delivered_of(order.units),
             charge: precision.format(order.charge),
@@ -577,6 +793,9 @@ impl Panel {
                 return Err(e);
             }
         };
+        if rules.one_active_order_per_link && self.has_active_order(account, &new.link) {
+            return Err(ApiError::ActiveOrderWithLink);
+        }
         // The units charged: all of them, or one run's where the rules
         // ignore drip-feed runs (`runs` is at least 1 when set).
         let charged = match new.runs {
@@ -609,17 +828,20 @@ impl Panel {
         }
 
         let lifecycle = self.fixture.lifecycle_for(service, &new.link);
-        let id = self.next_order_id();
-        let subscription = (new.posts.is_some() || new.expiry.is_some())
-            .then(|| Box::new((new.posts, new.expiry)));
+        let id = self.next_id;
+        let is_subscription = svc.kind == ServiceType::Subscriptions;
+        let runs = new.runs.unwrap_or(0);
+        let subscription = is_subscription.then(|| Box::new((new.posts, new.expiry)));
+        let index = self.orders.len();
         self.orders.push(Order {
+            id,
             account,
             service: service as u32,
             lifecycle: lifecycle as u16,
             position: 0,
             forced: None,
             units: new.units,
-            runs: new.runs.unwrap_or(0),
+            runs,
             start_count: self.start_count(id),
             charge,
             refunded: Decimal::ZERO,
@@ -627,10 +849,20 @@ impl Panel {
             subscription,
             shown_final: false,
         });
+        self.next_id = id + 1 + u64::from(self.orders[index].children());
         if self.fixture.lifecycles[lifecycle].last() > 0 {
-            self.active_orders.insert(id);
+            self.active_orders.insert(index);
         }
         Ok(id)
+    }
+
+    /// Whether the account has an order for `link` (exactly as sent) that is
+    /// still running: not Completed, Partial or Canceled. A scan of the
+    /// orders, newest first: made only where the rule is on.
+    fn has_active_order(&self, account: u32, link: &str) -> bool {
+        self.orders.iter().rev().any(|o| {
+            o.account == account && *o.link == *link && !self.current_step(o).status.is_terminal()
+        })
     }
 
     /// The step order `index` shows to a status poll; in poll mode the order
@@ -649,12 +881,17 @@ impl Panel {
         step
     }
 
-    /// The status object of order `index` as it was on `step`.
+    /// The status object of order `index` as it was on `step`: a drip-feed
+    /// order adds `runs` (started) and `orders` (their child ids); a
+    /// subscription `expiry` (when given), `posts` (started), `orders` and
+    /// `old_orders` (the mock handles no old posts: always empty).
     fn status_body(&self, index: usize, step: Step, rules: Rules) -> StatusBody<'_> {
         let order = &self.orders[index];
-        let (posts, expiry) = match order.subscription.as_deref() {
-            Some((posts, expiry)) => (*posts, expiry.as_deref()),
-            None => (None, None),
+        let started = self.started(order, step);
+        let children = (order.children() > 0).then_some((order.id + 1, started));
+        let (runs, posts, expiry) = match order.subscription.as_deref() {
+            Some((_, expiry)) if order.runs == 0 => (None, Some(started), expiry.as_deref()),
+            _ => ((order.runs > 0).then_some(started), None, None),
         };
         StatusBody {
             charge: order.charge - self.refund_for(order, step, rules),
@@ -672,9 +909,29 @@ impl Panel {
                 _ => order.units - step.delivered_of(order.units),
             },
             currency: &self.fixture.accounts[order.account as usize].currency,
-            runs: (order.runs > 0).then_some(order.runs),
+            runs,
             posts,
             expiry,
+            orders: children,
+            old_orders: posts.is_some(),
+        }
+    }
+
+    /// The status object of what id `id` names, if the account may see it:
+    /// an order's (polled: in poll mode it then moves on) or a child order's
+    /// (which moves with its parent only).
+    fn status_of(&mut self, account: u32, id: &str, rules: Rules) -> Option<Polled> {
+        match self.visible(account, parse_id(id)?, rules)? {
+            Target::Order(index) => Some(Polled::Order(index, self.poll_order(index, rules))),
+            Target::Child { parent, k } => Some(Polled::Child(parent, k)),
+        }
+    }
+
+    /// The status object of what [`Panel::status_of`] found.
+    fn polled_body(&self, polled: Polled, rules: Rules) -> StatusBody<'_> {
+        match polled {
+            Polled::Order(index, step) => self.status_body(index, step, rules),
+            Polled::Child(parent, k) => self.child_body(parent, k),
         }
     }
 
@@ -687,21 +944,16 @@ impl Panel {
         let raw = match ids {
             Ids::Many(raw) => raw,
             Ids::One(id) => {
-                let index = id
-                    .and_then(parse_id)
-                    .and_then(|n| self.order_index(account, n, rules))
+                let polled = id
+                    .and_then(|id| self.status_of(account, id, rules))
                     .ok_or(ApiError::IncorrectOrder)?;
-                let step = self.poll_order(index, rules);
-                return Ok(Reply::Status(self.status_body(index, step, rules)));
+                return Ok(Reply::Status(self.polled_body(polled, rules)));
             }
         };
         let ids = bulk_ids(raw, rules.overflow)?;
-        let polled: Vec<(&str, Option<(usize, Step)>)> = ids
+        let polled: Vec<(&str, Option<Polled>)> = ids
             .into_iter()
-            .map(|id| {
-                let index = parse_id(id).and_then(|n| self.order_index(account, n, rules));
-                (id, index.map(|i| (i, self.poll_order(i, rules))))
-            })
+            .map(|id| (id, self.status_of(account, id, rules)))
             .collect();
         let this = &*self;
         Ok(Reply::StatusBulk(
@@ -709,7 +961,7 @@ impl Panel {
                 .into_iter()
                 .map(|(id, polled)| {
                     let item = polled
-                        .map(|(index, step)| this.status_body(index, step, rules))
+                        .map(|polled| this.polled_body(polled, rules))
                         .ok_or(ApiError::IncorrectOrder);
                     (id, item)
                 })
@@ -719,9 +971,12 @@ impl Panel {
 
     /// Creates a refill of order `id`, or says why not.
     fn refill_one(&mut self, account: u32, id: Option<u64>, rules: Rules) -> Result<u64, ApiError> {
-        let index = id
-            .and_then(|n| self.order_index(account, n, rules))
-            .ok_or(ApiError::IncorrectOrder)?;
+        let index = self.order_index(
+            account,
+            id.ok_or(ApiError::IncorrectOrder)?,
+            rules,
+            ApiError::RefillNotEligible,
+        )?;
         let order = &self.orders[index];
         let svc = &self.fixture.services[order.service as usize];
         let status = self.step_of(index).status;
@@ -735,7 +990,7 @@ impl Panel {
             .refill_lifecycle_for(order.service as usize, &order.link);
         let refill_id = self.fixture.first_refill_id + self.refills.len() as u64;
         self.refills.push(Refill {
-            order: self.fixture.first_order_id + index as u64,
+            order: self.orders[index].id,
             account,
             lifecycle: lifecycle as u16,
             position: 0,
@@ -813,9 +1068,12 @@ impl Panel {
 
     /// Cancels order `id`, or says why not.
     fn cancel_one(&mut self, account: u32, id: Option<u64>, rules: Rules) -> Result<u8, ApiError> {
-        let index = id
-            .and_then(|n| self.order_index(account, n, rules))
-            .ok_or(ApiError::IncorrectOrder)?;
+        let index = self.order_index(
+            account,
+            id.ok_or(ApiError::IncorrectOrder)?,
+            rules,
+            ApiError::CancelNotAllowed,
+        )?;
         let step = self.step_of(index);
         let svc = &self.fixture.services[self.orders[index].service as usize];
         if (rules.enforce_cancel && !svc.cancel) || step.status.is_terminal() {
@@ -825,8 +1083,7 @@ impl Panel {
             status: OrderStatus::Canceled,
             delivered: step.delivered,
         });
-        self.active_orders
-            .remove(&(self.fixture.first_order_id + index as u64));
+        self.active_orders.remove(&index);
         self.settle(index, rules);
         Ok(1)
     }

@@ -381,7 +381,9 @@ async fn drip_feed_delivers_quantity_per_run_and_charges_every_run() {
     let status = mock.status(order).await;
     assert_eq!(status["charge"], "0.27000");
     assert_eq!(status["remains"], "300");
-    assert_eq!(status["runs"], "3");
+    // Pending: no run started yet.
+    assert_eq!(status["runs"], "0");
+    assert_eq!(status["orders"], serde_json::json!([]));
     let no_drip = mock
         .call(&with_service(
             "2",
@@ -559,5 +561,164 @@ async fn cancel_a_running_order_once() {
     assert_eq!(
         refused[0]["cancel"]["error"], "Order cannot be canceled",
         "singular `order` is read too"
+    );
+}
+
+/// A drip-feed parent lists its runs' child orders, and a subscription its
+/// posts' orders, as real panels do (CONTRACT §3; first-contact point 12):
+/// ids reserved right after the parent's, each child answering `status`.
+#[tokio::test]
+async fn parents_list_their_child_orders_and_children_answer_status() {
+    use serde_json::json;
+    let mock = Mock::start().await;
+    let parent = mock
+        .order(&[
+            ("service", "1"),
+            ("link", "https://x.com/d"),
+            ("quantity", "100"),
+            ("runs", "3"),
+            ("interval", "10"),
+        ])
+        .await;
+    let ids = |n: u64| -> Vec<String> { (1..=n).map(|k| (parent + k).to_string()).collect() };
+    // Pending (no run yet), In progress (40% of 300: run 2 delivering), Completed.
+    let seen: Vec<(serde_json::Value, serde_json::Value, serde_json::Value)> = {
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let s = mock.status(parent).await;
+            seen.push((s["status"].clone(), s["runs"].clone(), s["orders"].clone()));
+        }
+        seen
+    };
+    assert_eq!(
+        seen,
+        [
+            (json!("Pending"), json!("0"), json!([])),
+            (json!("In progress"), json!("2"), json!(ids(2))),
+            (json!("Completed"), json!("3"), json!(ids(3))),
+        ]
+    );
+    let child = mock.status(parent + 2).await;
+    assert_eq!(
+        (&child["status"], &child["remains"], &child["charge"]),
+        (&json!("Completed"), &json!("0"), &json!("0.09000"))
+    );
+    assert!(child.get("orders").is_none(), "{child}");
+    // The next order's id comes after the reserved ones.
+    let next = mock
+        .order(&[
+            ("service", "2"),
+            ("link", "https://x.com/n"),
+            ("quantity", "100"),
+        ])
+        .await;
+    assert_eq!(next, parent + 4);
+    // A child is refilled and canceled through its parent.
+    let refill = mock
+        .call(&[("action", "refill"), ("order", &(parent + 1).to_string())])
+        .await;
+    assert_eq!(error_of(&refill), "Order not eligible for refill");
+    let bulk = mock
+        .call(&[
+            ("action", "status"),
+            ("orders", &format!("{},{}", parent + 3, parent + 4)),
+        ])
+        .await;
+    assert_eq!(bulk[(parent + 3).to_string()]["status"], "Completed");
+    assert_eq!(bulk[(parent + 4).to_string()]["status"], "Pending");
+
+    // A subscription: 2 posts, each an order of `max`.
+    let sub = mock
+        .order(&[
+            ("service", "17"),
+            ("username", "someone"),
+            ("min", "50"),
+            ("max", "100"),
+            ("posts", "2"),
+            ("expiry", "20/07/2026"),
+        ])
+        .await;
+    let first = mock.status(sub).await;
+    assert_eq!(
+        (
+            &first["posts"],
+            &first["orders"],
+            &first["old_orders"],
+            &first["expiry"]
+        ),
+        (&json!("0"), &json!([]), &json!([]), &json!("20/07/2026"))
+    );
+    mock.status(sub).await;
+    let done = mock.status(sub).await;
+    assert_eq!(done["status"], "Completed");
+    assert_eq!(
+        (&done["posts"], &done["orders"]),
+        (
+            &json!("2"),
+            &json!([(sub + 1).to_string(), (sub + 2).to_string()])
+        )
+    );
+    assert_eq!(mock.status(sub + 2).await["remains"], "0");
+    // The admin API forces parents, not children.
+    let (code, body) = mock
+        .admin(
+            "POST",
+            &format!("/orders/{}/status", sub + 1),
+            Some(json!({"status": "Canceled"})),
+        )
+        .await;
+    assert_eq!(
+        (code, body["error"].as_str()),
+        (
+            409,
+            Some(
+                format!(
+                    "order {} is a child order of {sub}: force its parent",
+                    sub + 1
+                )
+                .as_str()
+            )
+        )
+    );
+    // Another key sees no child either.
+    let other = mock
+        .api(&[
+            ("key", "eur-key"),
+            ("action", "status"),
+            ("order", &(sub + 1).to_string()),
+        ])
+        .await;
+    assert_eq!(error_of(&other), "Incorrect order ID");
+}
+
+/// A child order whose run has not started is no order yet; one of a
+/// parent that stopped part-way ends Partial or Canceled with it.
+#[tokio::test]
+async fn children_follow_where_their_parent_stops() {
+    let mock = Mock::start().await;
+    let parent = mock
+        .order(&[
+            ("service", "1"),
+            ("link", "https://x.com/partial"),
+            ("quantity", "100"),
+            ("runs", "5"),
+            ("interval", "10"),
+        ])
+        .await;
+    let unstarted = mock.status(parent + 1).await;
+    assert_eq!(error_of(&unstarted), "Incorrect order ID");
+    for _ in 0..3 {
+        mock.status(parent).await;
+    }
+    // Partial at 60% of 500: runs 1-3 delivered, 4 and 5 never started.
+    let status = mock.status(parent).await;
+    assert_eq!(
+        (status["status"].as_str(), status["runs"].as_str()),
+        (Some("Partial"), Some("3"))
+    );
+    assert_eq!(mock.status(parent + 3).await["status"], "Completed");
+    assert_eq!(
+        error_of(&mock.status(parent + 4).await),
+        "Incorrect order ID"
     );
 }

@@ -516,3 +516,90 @@ async fn account_keys_in_admin_paths_are_percent_decoded() {
         assert_eq!(mock.balance(key).await, "3.00000");
     }
 }
+
+/// `reset` is the state at start, profiles included, and `DELETE
+/// /__mock/profiles` drops every profile switched on at run time, panel-wide
+/// ones too (first-contact point 11).
+#[tokio::test]
+async fn reset_and_delete_profiles_go_back_to_the_profiles_of_the_start() {
+    use smm_mock::profile::{Profile, Profiles};
+    let mock = Mock::with(Config {
+        profiles: Profiles::NONE.with(Profile::StatusCase),
+        ..Config::new(Fixture::builtin())
+    })
+    .await;
+    let on = |body: &serde_json::Value| body["profiles"].clone();
+    let run_time = || json!({"profiles": ["wrong-charge"]});
+    let override_ = || json!({"profile": "html-errors", "key": "test-key"});
+
+    mock.admin("PUT", "/profiles", Some(run_time())).await;
+    mock.admin("POST", "/profiles", Some(override_())).await;
+    let (code, body) = mock.admin("DELETE", "/profiles", None).await;
+    assert_eq!(code, 200);
+    assert_eq!(on(&body), json!(["status-case"]), "{body}");
+    assert_eq!(body["start"], json!(["status-case"]));
+    assert_eq!(body["overrides"], json!([]));
+
+    mock.admin("PUT", "/profiles", Some(json!({"profiles": []})))
+        .await;
+    mock.admin("POST", "/profiles", Some(override_())).await;
+    let (code, _) = mock.admin("POST", "/reset", None).await;
+    assert_eq!(code, 200);
+    let (_, body) = mock.admin("GET", "/profiles", None).await;
+    assert_eq!(on(&body), json!(["status-case"]), "{body}");
+    assert_eq!(body["overrides"], json!([]));
+    // And it answers as at start: an order costs its price, not ten times it.
+    mock.order(&[("service", "1"), ("link", "x"), ("quantity", "1000")])
+        .await;
+    assert_eq!(mock.balance("test-key").await, "999.10000");
+}
+
+/// A status that cannot be forced is refused with what the order can
+/// become instead.
+#[tokio::test]
+async fn a_refused_forced_status_says_what_is_allowed() {
+    let mock = Mock::manual().await;
+    let force = |id: u64, body: serde_json::Value| {
+        let mock = &mock;
+        async move {
+            let (code, body) = mock
+                .admin("POST", &format!("/orders/{id}/status"), Some(body))
+                .await;
+            (code, body["error"].as_str().unwrap_or_default().to_owned())
+        }
+    };
+    assert_eq!(
+        force(23501, json!({"status": "Pending"})).await,
+        (
+            409,
+            "order 23501 is Completed (final): a final order cannot change".to_owned()
+        )
+    );
+    let id = mock
+        .order(&[("service", "1"), ("link", "x"), ("quantity", "1000")])
+        .await;
+    let (code, _) = force(id, json!({"status": "In progress", "delivered": 40})).await;
+    assert_eq!(code, 200);
+    let allowed = "it can go to: In progress, Processing, Canceled (40-100%), Completed (100%), Partial (40-99%)";
+    assert_eq!(
+        force(id, json!({"status": "Pending"})).await,
+        (
+            409,
+            format!("order {id} is In progress with 40% delivered, so it cannot become Pending; {allowed}")
+        )
+    );
+    assert_eq!(
+        force(id, json!({"status": "Partial", "delivered": 20})).await,
+        (
+            409,
+            format!("order {id} is In progress with 40% delivered, so it cannot become Partial with 20% delivered; {allowed}")
+        )
+    );
+    let (code, message) = force(id, json!({"status": "Completed", "delivered": 50})).await;
+    assert_eq!(code, 409);
+    assert!(
+        message.starts_with("Completed cannot have delivered 50")
+            && message.ends_with(&format!("from where the order is, {allowed}")),
+        "{message}"
+    );
+}

@@ -151,3 +151,59 @@ fn no_connections_at_all_is_a_usage_error() {
         "{stderr}"
     );
 }
+
+/// Reads the ready line of a started mock: its URL.
+fn ready_url(child: &mut std::process::Child) -> String {
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    line.trim()
+        .strip_prefix("smm-mock listening on ")
+        .unwrap_or_else(|| panic!("first line: {line}"))
+        .to_owned()
+}
+
+#[test]
+fn listen_takes_a_host_name() {
+    let mut child = Command::new(BIN)
+        .args(["--listen", "localhost:0", "--quiet"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("smm-mock starts");
+    let url = ready_url(&mut child);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/api/v2"),
+        "localhost serves 127.0.0.1 first: {url}"
+    );
+}
+
+#[test]
+fn a_busy_port_suggests_any_free_one() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap();
+    let out = Command::new(BIN)
+        .args(["--listen", &addr.to_string()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{addr} is already in use"))
+            && stderr.contains("--listen 127.0.0.1:0"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_listen_address_that_is_not_host_and_port_is_a_usage_error() {
+    let out = Command::new(BIN)
+        .args(["--listen", "localhost"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not HOST:PORT"), "{stderr}");
+}

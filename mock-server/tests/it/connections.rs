@@ -191,6 +191,7 @@ impl Drop for Server {
 /// Out of file descriptors (`ulimit -n 64`, a limit on connections above
 /// it), the mock warns once, retries with a backoff instead of spinning,
 /// answers the connections it holds, and accepts again once sockets close.
+#[cfg(feature = "cli")]
 #[test]
 fn out_of_file_descriptors_it_backs_off_warns_once_and_still_answers() {
     let started = Instant::now();
@@ -270,4 +271,33 @@ fn out_of_file_descriptors_it_backs_off_warns_once_and_still_answers() {
         assert!(fresh.balance().await, "a new connection is served again");
     });
     drop(server);
+}
+
+/// `--listen` without a process: a host name binds, and a busy port says
+/// what to do, for the library's users too (first-contact point 9).
+#[tokio::test]
+async fn a_host_name_binds_and_a_busy_port_says_what_to_do() {
+    let listener = "localhost:0"
+        .parse::<smm_mock::ListenAddr>()
+        .unwrap()
+        .bind()
+        .await
+        .expect("localhost binds");
+    let addr = listener.local_addr().unwrap();
+    assert!(addr.ip().is_loopback() && addr.is_ipv4(), "{addr}");
+
+    let panel = smm_mock::MockPanel::start_on(listener, Config::new(Fixture::builtin()))
+        .await
+        .unwrap();
+    let mut config = Config::new(Fixture::builtin());
+    config.listen = panel.addr();
+    let busy = smm_mock::MockPanel::start_with(config).await.unwrap_err();
+    assert_eq!(busy.kind(), std::io::ErrorKind::AddrInUse);
+    assert_eq!(
+        busy.to_string(),
+        format!(
+            "{} is already in use (another smm-mock?); pick another port, or `--listen 127.0.0.1:0` for any free one",
+            panel.addr()
+        )
+    );
 }

@@ -231,3 +231,76 @@ async fn tick_ms_moves_orders_on_wall_time() {
     }
     assert!(completed, "the ticker never completed the order");
 }
+
+/// Link words never shadow one another (first-contact point 10): a link
+/// with `refill-stuck` drives only its refill (the order completes, so the
+/// refill can be asked for), `stuck` inside a longer word is no word, and a
+/// `cancel` hold is only for services that can be canceled.
+#[tokio::test]
+async fn link_words_are_whole_and_never_shadow_one_another() {
+    let mock = Mock::start().await;
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "1",
+            "https://x.com/refill-stuck",
+            &["Pending", "In progress", "Completed"],
+        ),
+        (
+            "1",
+            "https://instagram.com/stuckinthemud",
+            &["Pending", "In progress", "Completed"],
+        ),
+        (
+            "1",
+            "https://instagram.com/p/partially",
+            &["Pending", "In progress", "Completed"],
+        ),
+        (
+            "1",
+            "https://instagram.com/p/Partial3/?utm=stuck",
+            &["Pending", "In progress", "Partial"],
+        ),
+        (
+            "2",
+            "https://x.com/cancel-me",
+            &["Pending", "In progress", "Completed"],
+        ),
+        (
+            "1",
+            "https://example.com/smm-conformance/cancel-7",
+            &["Pending", "In progress", "In progress"],
+        ),
+        (
+            "1",
+            "https://stuck.com/slow/complete-1",
+            &["Pending", "In progress", "Completed"],
+        ),
+    ];
+    for (service, link, expected) in cases {
+        let id = mock
+            .order(&[("service", service), ("link", link), ("quantity", "100")])
+            .await;
+        let seen = statuses(&mock, id, expected.len()).await;
+        assert_eq!(seen, *expected, "service {service}, {link}");
+    }
+
+    // The refill the README promises for `refill-stuck`: asked for, Pending for ever.
+    let id = mock
+        .order(&[
+            ("service", "1"),
+            ("link", "https://x.com/refill-stuck-2"),
+            ("quantity", "100"),
+        ])
+        .await;
+    statuses(&mock, id, 3).await;
+    let refill = mock
+        .call(&[("action", "refill"), ("order", &id.to_string())])
+        .await;
+    let refill = refill["refill"].as_str().expect("a refill id").to_owned();
+    for _ in 0..3 {
+        let status = mock
+            .call(&[("action", "refill_status"), ("refill", &refill)])
+            .await;
+        assert_eq!(status["status"], "Pending");
+    }
+}

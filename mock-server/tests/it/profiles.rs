@@ -669,7 +669,7 @@ async fn dripfeed_runs_ignored_charges_one_run() {
         let status = mock.status(id).await;
         assert_eq!(status["charge"], charge);
         assert_eq!(status["remains"], "500");
-        assert_eq!(status["runs"], "5");
+        assert_eq!(status["runs"], "0", "Pending: no run started");
         assert_eq!(mock.balance("test-key").await, balance);
         // Without runs, the price is the contract's under both: 0.90 more.
         mock.order(&[
@@ -698,7 +698,7 @@ async fn dripfeed_not_enforced_takes_runs_on_any_service_and_charges_them() {
     let status = deviating.status(id).await;
     assert_eq!(status["charge"], "0.15000");
     assert_eq!(status["remains"], "500");
-    assert_eq!(status["runs"], "5");
+    assert_eq!(status["runs"], "0", "Pending: no run started");
     assert_eq!(deviating.balance("test-key").await, "999.85000");
     // The catalogue still says no drip-feed; `interval` is still needed.
     let services = deviating.call(&[("action", "services")]).await;
@@ -972,4 +972,46 @@ async fn the_mock_answers_every_action_under_the_logic_profiles_alone_and_togeth
             assert_eq!(code, 200, "{set:?} {fields:?}: {body}");
         }
     }
+}
+
+/// One active order per link (first-contact point 12): off by default; on
+/// (a profile, so also a fixture's `profiles`), a second order of a key on a
+/// link with one still running is refused with the message of CONTRACT §4
+/// and changes nothing; once that order has ended, or for another key or
+/// link, an order is taken.
+#[tokio::test]
+async fn one_active_order_per_link_is_refused_only_where_switched_on() {
+    const ACTIVE: &str =
+        "You have active order with this link. Please wait until order being completed.";
+    let link = "https://instagram.com/p/abc";
+    let order = [("service", "1"), ("link", link), ("quantity", "100")];
+    let (conforming, _) = with_and_without(Profile::ActiveOrderPerLink).await;
+    conforming.order(&order).await;
+    conforming.order(&order).await;
+
+    let mut fixture: Value = serde_json::from_str(smm_mock::fixture::DEFAULT_FIXTURE).unwrap();
+    fixture["profiles"] = serde_json::json!(["active-order-per-link"]);
+    let fixture = Fixture::parse("one-per-link.json", &fixture.to_string()).unwrap();
+    let mock = Mock::with(Config::new(fixture)).await;
+    let first = mock.order(&order).await;
+    let balance = mock.balance("test-key").await;
+    let second = mock
+        .call(&[&[("action", "add")][..], &order].concat())
+        .await;
+    assert_eq!(error_of(&second), ACTIVE);
+    assert_eq!(mock.balance("test-key").await, balance, "a refusal is free");
+    // Another link, another key: taken.
+    mock.order(&[
+        ("service", "1"),
+        ("link", "https://instagram.com/p/other"),
+        ("quantity", "100"),
+    ])
+    .await;
+    let other_key = add(&mock, "eur-key", &order).await;
+    assert!(other_key["order"].is_u64(), "{other_key}");
+    // Once the first has ended (Pending, In progress, Completed), taken again.
+    for _ in 0..3 {
+        mock.status(first).await;
+    }
+    mock.order(&order).await;
 }
