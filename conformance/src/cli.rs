@@ -72,7 +72,7 @@ pub struct TargetArgs {
 /// `snapshot`'s options.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Read-only: besides services, balance and status, it sends only requests that cannot change anything (a wrong key, an unknown action, refill and cancel of ids that do not exist; never an add with your key).\n\nExit codes: 0 written, 2 usage error (or services not a list: a wrong key or path), 3 target unreachable."
+    after_help = "Read-only: besides services, balance and status, it sends only requests that cannot change anything (a wrong key, an unknown action, refill and cancel of ids that do not exist; never an add with your key).\n\nBefore it, the same basics as `run` (something listens, the protocol, the endpoint, the key), each mistake one message with its fix.\n\nExit codes: 0 written (and a one-line summary on stderr with -o), 2 usage error (a URL that is not the endpoint, a refused key, services not a list), 3 target unreachable."
 )]
 pub struct SnapshotArgs {
     /// The panel.
