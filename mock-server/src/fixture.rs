@@ -78,7 +78,7 @@ pub struct Rule {
 impl Rule {
     /// Whether the rule matches an order of `service` for `link_lower`
     /// (the link in lower case) whose link words are `found`.
-    pub fn matches(&self, service: &Service, link_lower: &str, found: &Found) -> bool {
+    pub fn matches(&self, service: &Service, link_lower: &str, found: &Found<'_>) -> bool {
         self.service.is_none_or(|s| s == service.id)
             && (!self.cancelable_only || service.cancel)
             && self
@@ -112,21 +112,40 @@ impl Rule {
 pub struct LinkWords {
     /// The phrases, longest first.
     phrases: Vec<String>,
+    /// How many words each phrase has.
+    counts: Vec<usize>,
 }
 
-/// The phrases of [`LinkWords`] one link has.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Found(Vec<String>);
+/// The most words of a link's last segment that phrases are looked for in,
+/// and the most distinct link words a fixture may have (each is a bit).
+pub const MAX_LINK_WORDS: usize = 64;
 
-impl Found {
+/// The phrases of [`LinkWords`] one link has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Found<'a> {
+    phrases: &'a [String],
+    /// Bit `i`: the link has `phrases[i]`.
+    bits: u64,
+}
+
+impl<'a> Found<'a> {
     /// Whether the link has `phrase` (one of the fixture's).
     pub fn has(&self, phrase: &str) -> bool {
-        self.0.iter().any(|p| p == phrase)
+        // Most links have no outcome word at all.
+        self.bits != 0
+            && self
+                .phrases
+                .iter()
+                .position(|p| p == phrase)
+                .is_some_and(|i| self.bits & (1 << i) != 0)
     }
 
     /// The phrases found, in the order they were tried.
-    pub fn phrases(&self) -> &[String] {
-        &self.0
+    pub fn phrases(&self) -> Vec<&'a str> {
+        (0..self.phrases.len())
+            .filter(|i| self.bits & (1 << i) != 0)
+            .map(|i| self.phrases[i].as_str())
+            .collect()
     }
 }
 
@@ -142,53 +161,75 @@ impl LinkWords {
                 .then(a.cmp(b))
         });
         phrases.dedup();
-        LinkWords { phrases }
+        let counts = phrases.iter().map(|p| p.split('-').count()).collect();
+        LinkWords { phrases, counts }
+    }
+
+    /// The last path segment of `link`, as written.
+    fn raw_segment(link: &str) -> &str {
+        let end = link
+            .bytes()
+            .position(|b| b == b'?' || b == b'#')
+            .unwrap_or(link.len());
+        let link = link[..end].trim_end_matches('/');
+        link.rfind('/').map_or(link, |at| &link[at + 1..])
     }
 
     /// The last path segment of `link`, in lower case.
     pub fn segment(link: &str) -> String {
-        let link = link.split(['?', '#']).next().unwrap_or("");
-        let link = link.trim_end_matches('/');
-        link.rsplit('/').next().unwrap_or("").to_lowercase()
+        LinkWords::raw_segment(link).to_lowercase()
     }
 
-    /// The phrases `link` has.
-    pub fn find(&self, link: &str) -> Found {
-        let mut found = Found::default();
+    /// The phrases `link` has. Nothing is allocated: this runs for every
+    /// `add`.
+    pub fn find(&self, link: &str) -> Found<'_> {
+        let mut found = Found {
+            phrases: &self.phrases,
+            bits: 0,
+        };
         if self.phrases.is_empty() {
             return found;
         }
-        let segment = LinkWords::segment(link);
-        // The words of the segment: (start, end) byte ranges of letter runs.
-        let mut words: Vec<(usize, usize)> = Vec::new();
+        let segment = LinkWords::raw_segment(link);
+        // The words of the segment: byte ranges of its letter runs (the
+        // first MAX_LINK_WORDS of them).
+        let mut words = [(0usize, 0usize); MAX_LINK_WORDS];
+        let mut count = 0;
         let mut start = None;
-        for (i, c) in segment.char_indices() {
-            match (c.is_alphabetic(), start) {
+        for (i, c) in segment.char_indices().chain([(segment.len(), '/')]) {
+            let letter = if c.is_ascii() {
+                c.is_ascii_alphabetic()
+            } else {
+                c.is_alphabetic()
+            };
+            match (letter, start) {
                 (true, None) => start = Some(i),
-                (false, Some(s)) => {
-                    words.push((s, i));
+                (false, Some(s)) if count < MAX_LINK_WORDS => {
+                    words[count] = (s, i);
+                    count += 1;
                     start = None;
                 }
+                (false, Some(_)) => start = None,
                 _ => {}
             }
         }
-        if let Some(s) = start {
-            words.push((s, segment.len()));
-        }
-        let mut claimed = vec![false; words.len()];
-        for phrase in &self.phrases {
-            let n = phrase.split('-').count();
-            let mut hit = false;
+        let words = &words[..count];
+        // Bit `i`: word `i` was taken by a longer phrase.
+        let mut claimed = 0u64;
+        for (index, (phrase, &n)) in self.phrases.iter().zip(&self.counts).enumerate() {
             for first in 0..words.len().saturating_sub(n - 1) {
                 let last = first + n - 1;
-                let free = claimed[first..=last].iter().all(|c| !c);
-                if free && segment[words[first].0..words[last].1] == **phrase {
-                    claimed[first..=last].iter_mut().for_each(|c| *c = true);
-                    hit = true;
+                let span = (u64::MAX >> (63 - (last - first))) << first;
+                let text = &segment[words[first].0..words[last].1];
+                let same = if text.is_ascii() {
+                    text.eq_ignore_ascii_case(phrase)
+                } else {
+                    text.chars().flat_map(char::to_lowercase).eq(phrase.chars())
+                };
+                if claimed & span == 0 && same {
+                    claimed |= span;
+                    found.bits |= 1 << index;
                 }
-            }
-            if hit {
-                found.0.push(phrase.clone());
             }
         }
         found
@@ -402,7 +443,12 @@ impl Fixture {
     }
 
     fn pick(&self, rules: &[Rule], service: usize, link: &str) -> usize {
-        let lower = link.to_lowercase();
+        // Only a `link_contains` rule reads the whole link in lower case.
+        let lower = if rules.iter().any(|r| r.link_contains.is_some()) {
+            std::borrow::Cow::Owned(link.to_lowercase())
+        } else {
+            std::borrow::Cow::Borrowed("")
+        };
         let found = self.link_words.find(link);
         let service = &self.services[service];
         rules
@@ -603,6 +649,15 @@ fn build(raw: FixtureFile) -> Result<Fixture, Problem> {
     let refill_names: Vec<&str> = refill_lifecycles.iter().map(|l| l.name.as_str()).collect();
     let refill_rules = rules_of("refill_rules", raw.refill_rules, &refill_names, &services)?;
     let link_words = LinkWords::of(rules.iter().chain(&refill_rules));
+    if link_words.phrases.len() > MAX_LINK_WORDS {
+        return Err(problem(
+            "rules".into(),
+            format!(
+                "{} distinct link words; at most {MAX_LINK_WORDS}",
+                link_words.phrases.len()
+            ),
+        ));
+    }
 
     let mut orders = Vec::new();
     for (i, o) in raw.orders.into_iter().enumerate() {
@@ -776,17 +831,17 @@ mod tests {
     #[test]
     fn longer_phrases_take_their_words_first() {
         let w = words(&["stuck", "refill-stuck", "cancel", "canceled", "refill"]);
-        let found = |link: &str| w.find(link).phrases().to_vec();
+        let found = |link: &str| w.find(link).phrases();
         assert_eq!(found("https://x.com/refill-stuck-3"), ["refill-stuck"]);
         assert_eq!(
             found("https://x.com/stuck-refill-stuck"),
             ["refill-stuck", "stuck"]
         );
-        assert_eq!(found("https://x.com/stuckinthemud"), Vec::<String>::new());
+        assert_eq!(found("https://x.com/stuckinthemud"), Vec::<&str>::new());
         assert_eq!(found("https://x.com/canceled"), ["canceled"]);
         assert_eq!(found("https://x.com/Cancel_me/"), ["cancel"]);
         assert_eq!(found("https://x.com/p/refill9?x=stuck#stuck"), ["refill"]);
-        assert_eq!(found("https://stuck.com/stuck/plain"), Vec::<String>::new());
+        assert_eq!(found("https://stuck.com/stuck/plain"), Vec::<&str>::new());
         assert_eq!(found("stuck"), ["stuck"]);
     }
 
