@@ -25,6 +25,7 @@ pub mod admin;
 pub mod checks;
 pub mod cli;
 pub mod client;
+pub mod clone;
 pub mod coverage;
 pub mod ledger;
 pub mod outcome;

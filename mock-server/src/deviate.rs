@@ -217,8 +217,9 @@ fn spell<S: Copy + PartialEq>(
     Some(text)
 }
 
-/// How the profiles spell an order status.
-fn order_status(profiles: Profiles, status: &str) -> Option<String> {
+/// How the profiles spell an order status (`None`: `status` is not one of
+/// the contract's spellings).
+pub fn order_status(profiles: Profiles, status: &str) -> Option<String> {
     spell(profiles, status, OrderStatus::parse, |p| {
         p.status_drifts()
             .0
