@@ -173,6 +173,28 @@ pub fn read(file: &str, text: &str) -> Result<Observed, CloneError> {
     Ok(observe(&header.upstream, &exchanges))
 }
 
+/// The action `snapshot` sends as its unknown action.
+const PROBE_ACTION: &str = "smm-conformance-no-such-action";
+
+/// Which exchange is the snapshot's `balance` with a wrong key, in a
+/// recording of `smm-conformance snapshot`: a recording masks every key,
+/// so its key cannot tell; the snapshot sends it right before its request
+/// without an action. Only in a recording that has the snapshot's unknown
+/// action (a bot's traffic has no such probe).
+fn wrong_key_probe(exchanges: &[Exchange]) -> Option<usize> {
+    let scripted = exchanges
+        .iter()
+        .any(|e| e.field(field::ACTION) == Some(PROBE_ACTION));
+    if !scripted {
+        return None;
+    }
+    let no_action = exchanges
+        .iter()
+        .position(|e| e.field(field::ACTION).is_none())?;
+    let before = no_action.checked_sub(1)?;
+    (exchanges[before].field(field::ACTION) == Some(Action::Balance.as_str())).then_some(before)
+}
+
 /// The number of decimals of a money string (`"12.50"`: 2).
 fn decimals(text: &str) -> Option<u32> {
     let (int, frac) = text.split_once('.').unwrap_or((text, ""));
@@ -194,7 +216,8 @@ fn observe(upstream: &str, exchanges: &[Exchange]) -> Observed {
     };
     let unknown = UNKNOWN_ID.to_string();
     let mut content_types = BTreeSet::new();
-    for exchange in exchanges {
+    let probe = wrong_key_probe(exchanges);
+    for (at, exchange) in exchanges.iter().enumerate() {
         if let Ok((_, content_type, _)) = &exchange.answer {
             content_types.insert(snapshot::bare_content_type(content_type));
         }
@@ -225,7 +248,8 @@ fn observe(upstream: &str, exchanges: &[Exchange]) -> Observed {
                 }
             }
             (Action::Balance, _, _) => {
-                let wrong = exchange.field(field::KEY) == Some(snapshot::WRONG_KEY);
+                let wrong =
+                    probe == Some(at) || exchange.field(field::KEY) == Some(snapshot::WRONG_KEY);
                 if wrong || is_error || !matches!(exchange.answer, Ok((_, _, Some(_)))) {
                     snap.errors
                         .insert(request::WRONG_KEY.into(), exchange.error_answer());
@@ -452,6 +476,32 @@ mod tests {
         assert!(observed.values.only_empty_start_counts());
         assert!(observed.values.only_unknown_remains());
         assert_eq!(observed.snapshot.target, "https://p.example/api/v2");
+    }
+
+    #[test]
+    fn in_the_snapshot_s_script_the_balance_before_no_action_is_the_wrong_key() {
+        let balance = line(
+            &[("key", "***"), ("action", "balance")],
+            200,
+            r#"{"balance":"1.00","currency":"USD"}"#,
+        );
+        let no_action = line(&[("key", "***")], 200, r#"{"error":"Incorrect request"}"#);
+        let probe = line(
+            &[("key", "***"), ("action", PROBE_ACTION)],
+            200,
+            r#"{"error":"Incorrect request"}"#,
+        );
+        let scripted = [HEADER, &balance, &balance, &no_action, &probe].join("\n");
+        let observed = read("r.jsonl", &scripted).unwrap();
+        assert_eq!(
+            observed.snapshot.errors[request::WRONG_KEY].to_string(),
+            "(no error)",
+            "a wrong key answered with a balance"
+        );
+        // A bot's traffic has no probe: its balances are balances.
+        let traffic = [HEADER, &balance, &balance, &no_action].join("\n");
+        let observed = read("r.jsonl", &traffic).unwrap();
+        assert!(!observed.snapshot.errors.contains_key(request::WRONG_KEY));
     }
 
     #[test]
