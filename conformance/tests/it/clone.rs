@@ -402,3 +402,68 @@ async fn a_clone_snapshots_as_the_panel_it_was_cloned_from() {
 fn report(table: &str) {
     println!("{table}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_clone_sample_runs_and_the_clone_diffs_as_its_provider() {
+    let session = crate::snapshot::readme_session("<!-- Checked by conformance/tests/it/clone.rs");
+    assert_eq!(session.len(), 2, "a snapshot and a clone");
+    let dir = tempfile::tempdir().unwrap();
+    for (args, printed) in &session {
+        let (args, cwd) = (args.clone(), dir.path().to_owned());
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(crate::support::BIN)
+                .args(&args)
+                .current_dir(cwd)
+                .env_remove("SMM_API_KEY")
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let shown = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert_eq!((out.status.code(), &shown), (Some(0), printed));
+    }
+    // Step 3 and 4 of the workflow: serve the clone, diff it against the
+    // provider's snapshot.
+    let fixture = Fixture::load(&dir.path().join("provider-mock.json")).unwrap();
+    let panel = MockPanel::start(fixture).await.unwrap();
+    let against = dir.path().join("provider.json").display().to_string();
+    let out = crate::support::conformance_async(vec![
+        "diff".into(),
+        "--against".into(),
+        against,
+        "--url".into(),
+        panel.url(),
+        "--key".into(),
+        KEY.into(),
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.ends_with("0 breaking, 0 drift, 0 compatible\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_file_that_is_neither_a_snapshot_nor_a_recording_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("fixture.json");
+    std::fs::write(&other, "{\"name\": \"x\"}").unwrap();
+    let other = other.display().to_string();
+    let out = crate::support::conformance(&["clone", &other]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("expected a snapshot or a proxy recording"),
+        "{stderr}"
+    );
+    let missing = crate::support::conformance(&["clone", "no-such-file.json"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no-such-file.json: cannot read"));
+}
