@@ -38,6 +38,22 @@ pub enum Command {
     Snapshot(Box<SnapshotArgs>),
     /// Compare two snapshots, or a snapshot with the live panel, and class each change.
     Diff(Box<DiffArgs>),
+    /// Write a mock fixture that behaves like the panel a snapshot or a proxy recording observed.
+    Clone(Box<CloneArgs>),
+}
+
+/// `clone`'s options.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "FILE is a snapshot (smm-conformance snapshot -o FILE) or a proxy recording (smm-conformance proxy --record FILE), told apart by content. The fixture starts from the built-in one (keys test-key, empty-key, eur-key; its lifecycles and rules) and takes the observed catalogue, currency, precision, error messages, orders (seeded in the statuses seen) and the deviation profiles the answers showed. What it cannot reproduce is printed and written into the fixture's description.\n\nServe it with: smm-mock --fixture FIXTURE\n\nExit codes: 0 written, 2 usage error or a file that is neither a snapshot nor a recording."
+)]
+pub struct CloneArgs {
+    /// The snapshot or recording.
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
+    /// Write the fixture here (default: stdout).
+    #[arg(long, short = 'o', value_name = "FIXTURE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Where a snapshot is taken.
@@ -673,4 +689,54 @@ pub async fn diff(args: &DiffArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
     } else {
         exit_code::OK
     }
+}
+
+/// `clone`: writes the fixture; returns the exit code. What the clone
+/// cannot reproduce goes to `err`.
+pub fn clone(args: &CloneArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let observed = match crate::clone::Observed::load(&args.input) {
+        Ok(observed) => observed,
+        Err(e) => return usage(err, &e),
+    };
+    let file = args.input.display().to_string();
+    let cloned = crate::clone::build(&observed, &file);
+    let text = cloned.to_json();
+    // The fixture must be one the mock serves: a refusal here is a bug of
+    // `clone`, said as such.
+    if let Err(e) = smm_mock::Fixture::parse("<clone>", &text) {
+        let _ = writeln!(
+            err,
+            "smm-conformance: the clone is not a valid fixture (a bug): {e}"
+        );
+        return exit_code::FAILED;
+    }
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &text) {
+                let _ = writeln!(err, "smm-conformance: cannot write {}: {e}", path.display());
+                return exit_code::USAGE;
+            }
+            let _ = writeln!(
+                err,
+                "smm-conformance: wrote {} ({})",
+                path.display(),
+                cloned.summary()
+            );
+        }
+        None => {
+            let _ = out.write_all(text.as_bytes());
+        }
+    }
+    for inferred in &cloned.profiles {
+        let _ = writeln!(
+            err,
+            "  profile {}: {}",
+            inferred.profile.name(),
+            inferred.evidence
+        );
+    }
+    for note in &cloned.notes {
+        let _ = writeln!(err, "  not reproduced: {note}");
+    }
+    exit_code::OK
 }

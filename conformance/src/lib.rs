@@ -19,12 +19,15 @@
 //! keys masked); [`schema`] holds the contract's schemas and their strict and
 //! tolerant readings; [`checks`] are the checks, [`suite`] their catalogue and
 //! the run; [`outcome`] is the result model; [`report`] turns it into text,
-//! JSON or JUnit; [`cli`] is the command line.
+//! JSON or JUnit; [`cli`] is the command line. [`snapshot`] records a
+//! panel's observable contract and classes changes; [`clone`] turns a
+//! snapshot or a proxy recording into a mock fixture that behaves alike.
 
 pub mod admin;
 pub mod checks;
 pub mod cli;
 pub mod client;
+pub mod clone;
 pub mod coverage;
 pub mod ledger;
 pub mod outcome;

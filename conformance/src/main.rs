@@ -32,6 +32,7 @@ fn main() -> ExitCode {
             }
             Command::Snapshot(args) => cli::snapshot(args, &mut out, &mut err).await,
             Command::Diff(args) => cli::diff(args, &mut out, &mut err).await,
+            Command::Clone(args) => cli::clone(args, &mut out, &mut err),
             Command::List => 0,
         }
     });

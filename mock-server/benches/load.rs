@@ -292,7 +292,9 @@ fn main() {
         .map(|i| {
             mock.with_panel(|p| {
                 let request = ApiRequest::new(rich_panel_fields(&format!("https://x.com/bulk{i}")));
-                let body = p.handle(&request, Rules::CONTRACT).to_json();
+                let body = p
+                    .handle(&request, Rules::CONTRACT)
+                    .to_json(&smm_mock::error::Messages::CONTRACT);
                 let value: serde_json::Value = serde_json::from_slice(&body).expect("json");
                 value["order"].to_string()
             })

@@ -9,7 +9,7 @@ use smm_contract::drift::{self, Form, Literal, Shape};
 use smm_contract::{Action, OrderStatus, RefillStatus};
 
 use crate::deviations::Active;
-use crate::error::ApiError;
+use crate::error::{ApiError, Messages};
 use crate::profile::{Profile, Profiles};
 use crate::reply::{Answer, Delivery, Reply};
 use crate::router::ApiRequest;
@@ -63,23 +63,29 @@ pub fn instead(active: &Active, action: Option<Action>) -> Option<Answer> {
     }
 }
 
-/// The answer to `request`: the panel's `reply` as the profiles reshape it.
-pub fn answer(profiles: Profiles, request: &ApiRequest, reply: Reply<'_>) -> Answer {
+/// The answer to `request`: the panel's `reply` as the profiles reshape
+/// it, its errors worded as `messages` say.
+pub fn answer(
+    profiles: Profiles,
+    request: &ApiRequest,
+    reply: Reply<'_>,
+    messages: &Messages,
+) -> Answer {
     if profiles.is_empty() {
-        return Answer::of(&reply);
+        return Answer::of(&reply, messages);
     }
     let mut answer = match reply.error() {
         Some(_) if profiles.has(Profile::HtmlErrors) => return html(503),
         Some(e) => Answer {
             http_status: http_status(profiles, e),
-            ..Answer::of(&reply)
+            ..Answer::of(&reply, messages)
         },
         None if reshapes(profiles) => {
-            let mut value = reply.to_value();
+            let mut value = reply.to_value(messages);
             reshape(profiles, request, &mut value);
             Answer::json(serde_json::to_vec(&value).unwrap_or_default(), None)
         }
-        None => Answer::of(&reply),
+        None => Answer::of(&reply, messages),
     };
     if answer.error.is_none() && request.is_bulk() && profiles.has(Profile::TruncatedJson) {
         let half = answer.body.len() / 2;
@@ -211,8 +217,9 @@ fn spell<S: Copy + PartialEq>(
     Some(text)
 }
 
-/// How the profiles spell an order status.
-fn order_status(profiles: Profiles, status: &str) -> Option<String> {
+/// How the profiles spell an order status (`None`: `status` is not one of
+/// the contract's spellings).
+pub fn order_status(profiles: Profiles, status: &str) -> Option<String> {
     spell(profiles, status, OrderStatus::parse, |p| {
         p.status_drifts()
             .0

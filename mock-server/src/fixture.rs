@@ -15,6 +15,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use crate::error::{MessageKind, Messages};
 use crate::lifecycle::{Lifecycle, OrderStatus, RefillLifecycle, RefillStatus, Step};
 use crate::money::Precision;
 use crate::profile::{Profile, Profiles};
@@ -282,6 +283,8 @@ pub struct Fixture {
     pub link_words: LinkWords,
     /// Deviation profiles this fixture switches on.
     pub profiles: Profiles,
+    /// How the panel words its errors (the contract's words where not given).
+    pub messages: Messages,
 }
 
 // ---- the file format (serde) ----
@@ -310,6 +313,8 @@ struct FixtureFile {
     orders: Vec<SeedOrderFile>,
     #[serde(default)]
     profiles: Vec<String>,
+    #[serde(default)]
+    messages: BTreeMap<String, String>,
 }
 
 fn default_precision() -> u32 {
@@ -706,7 +711,24 @@ fn build(raw: FixtureFile) -> Result<Fixture, Problem> {
         profiles = profiles.with(profile);
     }
 
+    let mut messages = Messages::CONTRACT;
+    for (name, text) in raw.messages {
+        let field = format!("messages.{name}");
+        let kind = MessageKind::parse(&name).ok_or_else(|| {
+            let known: Vec<&str> = MessageKind::ALL.iter().map(|k| k.name()).collect();
+            problem(
+                field.clone(),
+                format!("unknown message `{name}` (known: {})", known.join(", ")),
+            )
+        })?;
+        if text.trim().is_empty() {
+            return Err(problem(field, "must not be empty".into()));
+        }
+        messages = messages.with(kind, text);
+    }
+
     Ok(Fixture {
+        messages,
         name: raw.name,
         description: raw.description,
         precision: Precision::new(raw.precision),

@@ -148,6 +148,7 @@ impl MockPanel {
         };
         let shared = Arc::new(shared::Shared {
             state: Mutex::new(shared::State {
+                messages: config.fixture.messages.clone(),
                 panel: Panel::new(Arc::new(config.fixture), options),
                 deviations: deviations::Deviations::new(profiles, config.seed),
                 journal: journal::Journal::new(config.journal),

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use smm_contract::{OrderStatus, RefillStatus};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Messages};
 use crate::money::{Digits, Precision};
 use crate::service::Service;
 use crate::state::StaleWrite;
@@ -53,16 +53,16 @@ impl Reply<'_> {
         }
     }
 
-    /// The JSON bytes.
-    pub fn to_json(&self) -> Vec<u8> {
+    /// The JSON bytes, errors worded as `messages` say.
+    pub fn to_json(&self, messages: &Messages) -> Vec<u8> {
         match self {
-            Self::Error(e) => to_json(&ErrorBody::from(e)),
+            Self::Error(e) => to_json(&ErrorBody::of(e, messages)),
             Self::Services(list) => {
                 to_json(&list.iter().map(ServiceBody::from).collect::<Vec<_>>())
             }
             Self::Order(order) => to_json(&AddBody { order: *order }),
             Self::Status(status) => status.to_json(),
-            Self::StatusBulk(items) => bulk_status(items),
+            Self::StatusBulk(items) => bulk_status(items, messages),
             Self::Refill(refill) => to_json(&RefillBody {
                 refill: refill.to_string(),
             }),
@@ -74,8 +74,9 @@ impl Reply<'_> {
         }
     }
 
-    /// The JSON value, for a layer that changes the answer's shape.
-    pub fn to_value(&self) -> Value {
+    /// The JSON value, for a layer that changes the answer's shape; errors
+    /// worded as `messages` say.
+    pub fn to_value(&self, messages: &Messages) -> Value {
         match self {
             Self::Status(status) => Value::Object(status.to_map()),
             Self::StatusBulk(items) => Value::Object(
@@ -84,13 +85,13 @@ impl Reply<'_> {
                     .map(|(id, item)| {
                         let value = match item {
                             Ok(status) => Value::Object(status.to_map()),
-                            Err(e) => to_value(&ErrorBody::from(e)),
+                            Err(e) => to_value(&ErrorBody::of(e, messages)),
                         };
                         ((*id).to_owned(), value)
                     })
                     .collect(),
             ),
-            Self::Error(e) => to_value(&ErrorBody::from(e)),
+            Self::Error(e) => to_value(&ErrorBody::of(e, messages)),
             Self::Services(list) => {
                 to_value(&list.iter().map(ServiceBody::from).collect::<Vec<_>>())
             }
@@ -158,9 +159,13 @@ impl Answer {
         }
     }
 
-    /// A conforming panel's answer: the reply's JSON, HTTP 200.
-    pub fn of(reply: &Reply<'_>) -> Answer {
-        Answer::json(reply.to_json(), reply.error().map(ToString::to_string))
+    /// A conforming panel's answer: the reply's JSON, HTTP 200; errors
+    /// worded as `messages` say.
+    pub fn of(reply: &Reply<'_>, messages: &Messages) -> Answer {
+        Answer::json(
+            reply.to_json(messages),
+            reply.error().map(|e| messages.word(e)),
+        )
     }
 }
 
@@ -171,10 +176,11 @@ pub struct ErrorBody {
     pub error: String,
 }
 
-impl From<&ApiError> for ErrorBody {
-    fn from(e: &ApiError) -> Self {
+impl ErrorBody {
+    /// The body of `e`, worded as `messages` say.
+    pub fn of(e: &ApiError, messages: &Messages) -> Self {
         Self {
-            error: e.to_string(),
+            error: messages.word(e),
         }
     }
 }
@@ -189,11 +195,12 @@ pub enum Item<T> {
     Err(ErrorBody),
 }
 
-impl<T> From<Result<T, ApiError>> for Item<T> {
-    fn from(r: Result<T, ApiError>) -> Self {
+impl<T> Item<T> {
+    /// The item of a result, its error worded as `messages` say.
+    pub fn of(r: Result<T, ApiError>, messages: &Messages) -> Self {
         match r {
             Ok(v) => Self::Ok(v),
-            Err(e) => Self::Err(ErrorBody::from(&e)),
+            Err(e) => Self::Err(ErrorBody::of(&e, messages)),
         }
     }
 }
@@ -387,8 +394,12 @@ fn string(out: &mut Vec<u8>, text: &str) {
     }
 }
 
-/// A bulk status answer: an object keyed by the requested id, in request order.
-pub fn bulk_status(items: &[(&str, Result<StatusBody<'_>, ApiError>)]) -> Vec<u8> {
+/// A bulk status answer: an object keyed by the requested id, in request
+/// order; errors worded as `messages` say.
+pub fn bulk_status(
+    items: &[(&str, Result<StatusBody<'_>, ApiError>)],
+    messages: &Messages,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(128 * items.len() + 2);
     out.push(b'{');
     for (i, (id, item)) in items.iter().enumerate() {
@@ -400,7 +411,7 @@ pub fn bulk_status(items: &[(&str, Result<StatusBody<'_>, ApiError>)]) -> Vec<u8
         match item {
             Ok(status) => status.write_json(&mut out),
             Err(e) => {
-                let _ = serde_json::to_writer(&mut out, &ErrorBody::from(e));
+                let _ = serde_json::to_writer(&mut out, &ErrorBody::of(e, messages));
             }
         }
     }
@@ -563,7 +574,7 @@ mod tests {
             ("a\"b", Err(ApiError::IncorrectOrder)),
             ("1", Err(ApiError::IncorrectOrder)),
         ];
-        let text = String::from_utf8(bulk_status(&items)).unwrap();
+        let text = String::from_utf8(bulk_status(&items, &Messages::CONTRACT)).unwrap();
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["a\"b"]["error"], "Incorrect order ID");
         assert!(text.find("\"9\"").unwrap() < text.find("\"1\"").unwrap());
@@ -600,8 +611,9 @@ mod value_tests {
             Reply::Error(ApiError::InvalidKey),
         ];
         for reply in replies {
-            let bytes = reply.to_json();
-            let value = reply.to_value();
+            let messages = Messages::CONTRACT.with(crate::error::MessageKind::IncorrectOrder, "No");
+            let bytes = reply.to_json(&messages);
+            let value = reply.to_value(&messages);
             assert_eq!(serde_json::to_vec(&value).unwrap(), bytes, "{reply:?}");
         }
     }

@@ -13,7 +13,7 @@ use hyper::{Method, Uri};
 use smm_contract::Action;
 
 use crate::deviations::Deviations;
-use crate::error::ApiError;
+use crate::error::{ApiError, Messages};
 use crate::journal::{Body, Journal};
 use crate::profile::Profiles;
 use crate::reply::Answer;
@@ -31,6 +31,8 @@ pub struct State {
     pub deviations: Deviations,
     /// The request journal.
     pub journal: Journal,
+    /// How the panel words its errors (the fixture's `messages`).
+    pub messages: Messages,
 }
 
 impl State {
@@ -44,7 +46,8 @@ impl State {
             Some(fault) => fault,
             None => {
                 let reply = self.panel.handle(&request, active.profiles.rules());
-                let mut answer = crate::deviate::answer(active.profiles, &request, reply);
+                let mut answer =
+                    crate::deviate::answer(active.profiles, &request, reply, &self.messages);
                 answer.stale_write = self.panel.take_stale_write();
                 answer
             }
@@ -103,8 +106,13 @@ impl Shared {
                 (action, answer, Some((kind, bytes)))
             }
             Err(e) => {
-                let body = crate::reply::to_json(&crate::reply::ErrorBody::from(&e));
-                (None, Answer::json(body, Some(e.to_string())), None)
+                let body = crate::reply::ErrorBody::of(&e, &state.messages);
+                let said = body.error.clone();
+                (
+                    None,
+                    Answer::json(crate::reply::to_json(&body), Some(said)),
+                    None,
+                )
             }
         };
         let body = body

@@ -1117,7 +1117,10 @@ impl Panel {
     ) -> Result<Vec<(EchoId, Item<T>)>, ApiError> {
         Ok(bulk_ids(raw, rules.overflow)?
             .into_iter()
-            .map(|id| (echo(id), one(self, parse_id(id)).into()))
+            .map(|id| {
+                let result = one(self, parse_id(id));
+                (echo(id), Item::of(result, &self.fixture.messages))
+            })
             .collect())
     }
 }

@@ -205,19 +205,29 @@ impl ErrorAnswer {
 
     fn of(exchange: &Exchange) -> ErrorAnswer {
         match &exchange.answer {
-            Err(e) => ErrorAnswer {
-                status: None,
-                said: Said::NoAnswer(e.to_string()),
-            },
-            Ok(answer) => ErrorAnswer {
-                status: (answer.status != 200).then_some(answer.status),
-                said: match &answer.json {
-                    None => Said::NotJson(answer.status),
-                    Some(value) => match value.get("error") {
-                        Some(Value::String(message)) => Said::Error(message.clone()),
-                        Some(other) => Said::Error(other.to_string()),
-                        None => Said::NoError,
-                    },
+            Err(e) => ErrorAnswer::unanswered(&e.to_string()),
+            Ok(answer) => ErrorAnswer::answered(answer.status, answer.json.as_ref()),
+        }
+    }
+
+    /// No answer at all, and why.
+    pub fn unanswered(why: &str) -> ErrorAnswer {
+        ErrorAnswer {
+            status: None,
+            said: Said::NoAnswer(why.to_owned()),
+        }
+    }
+
+    /// An answer with this HTTP status and this JSON (`None`: not JSON).
+    pub fn answered(status: u16, json: Option<&Value>) -> ErrorAnswer {
+        ErrorAnswer {
+            status: (status != 200).then_some(status),
+            said: match json {
+                None => Said::NotJson(status),
+                Some(value) => match value.get("error") {
+                    Some(Value::String(message)) => Said::Error(message.clone()),
+                    Some(other) => Said::Error(other.to_string()),
+                    None => Said::NoError,
                 },
             },
         }
@@ -473,14 +483,14 @@ pub const SERVICES: &str = "services[]";
 pub const BALANCE: &str = "balance";
 
 /// The name of the shape of a single `status`.
-fn single(action: Action) -> String {
+pub(crate) fn single(action: Action) -> String {
     action.as_str().to_owned()
 }
 
 /// The name of the shape of the items of `action`'s bulk answer
 /// (`status(orders)[]`), or of the whole answer when it is not a collection
 /// (`status(orders)`).
-fn bulk(action: Action, items: bool) -> String {
+pub(crate) fn bulk(action: Action, items: bool) -> String {
     let field = action.bulk_field().unwrap_or_default();
     let suffix = if items { "[]" } else { "" };
     format!("{action}({field}){suffix}")
@@ -505,7 +515,7 @@ pub fn contract_shape(name: &str) -> Option<Shape> {
 
 /// Field → types of one object (a value that is not an object is recorded
 /// as the field `(answer)`).
-fn shape_of(value: &Value) -> BTreeMap<String, Types> {
+pub(crate) fn shape_of(value: &Value) -> BTreeMap<String, Types> {
     match value {
         Value::Object(o) => o
             .iter()
@@ -527,7 +537,7 @@ fn json(exchange: &Exchange) -> Value {
 
 /// The shape of every item of a bulk answer, merged: each field with every
 /// type seen.
-fn merged(items: &[&Value]) -> BTreeMap<String, Types> {
+pub(crate) fn merged(items: &[&Value]) -> BTreeMap<String, Types> {
     let mut merged: BTreeMap<String, Types> = BTreeMap::new();
     for item in items {
         for (field, kinds) in shape_of(item) {
@@ -537,7 +547,66 @@ fn merged(items: &[&Value]) -> BTreeMap<String, Types> {
     merged
 }
 
-fn service_id(s: &Value) -> String {
+/// The shape a bulk answer of `action` is recorded as: the merged shape
+/// of its items under `action(field)[]` when it is the collection the
+/// contract asks for (an object keyed by id for `status`, a list for the
+/// others), else the whole answer's shape under `action(field)`.
+pub(crate) fn bulk_shape(action: Action, answer: &Value) -> (String, BTreeMap<String, Types>) {
+    let items: Option<Vec<&Value>> = match (action, answer) {
+        (Action::Status, Value::Object(o)) => Some(o.values().collect()),
+        (Action::Status, _) => None,
+        (_, Value::Array(items)) => Some(items.iter().collect()),
+        _ => None,
+    };
+    match items {
+        Some(items) => (bulk(action, true), merged(&items)),
+        None => (bulk(action, false), shape_of(answer)),
+    }
+}
+
+/// What the answer `over` to a bulk status of the ids `many` (more than
+/// [`BULK_LIMIT`]) says about the limit.
+pub(crate) fn bulk_limit_of(over: &Value, many: &[String]) -> BulkLimit {
+    match over {
+        v if crate::schema::is_error(v) => BulkLimit::Error,
+        Value::Object(o)
+            if o.len() == BULK_LIMIT && o.keys().all(|k| many[..BULK_LIMIT].contains(k)) =>
+        {
+            BulkLimit::First100
+        }
+        Value::Object(o) if o.len() == many.len() => BulkLimit::All,
+        _ => BulkLimit::Other,
+    }
+}
+
+/// A content type as snapshots list it: without parameters, in lower case.
+pub(crate) fn bare_content_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// The key the snapshot's wrong-key request sends.
+pub const WRONG_KEY: &str = "smm-conformance-wrong-key-0000";
+
+/// The request names of the error answers a snapshot records.
+pub mod request {
+    /// `balance` with [`super::WRONG_KEY`].
+    pub const WRONG_KEY: &str = "balance with a wrong key";
+    /// A key and no `action`.
+    pub const NO_ACTION: &str = "no action";
+    /// An action the contract does not have.
+    pub const UNKNOWN_ACTION: &str = "unknown action";
+    /// `status` of an order that does not exist.
+    pub const UNKNOWN_ORDER: &str = "status of an unknown order";
+    /// `refill_status` of a refill that does not exist.
+    pub const UNKNOWN_REFILL: &str = "refill_status of an unknown refill";
+}
+
+pub(crate) fn service_id(s: &Value) -> String {
     match &s["service"] {
         Value::String(t) => t.clone(),
         other => other.to_string(),
@@ -617,15 +686,8 @@ pub async fn take(client: &Client, target: &str, orders: &[u64]) -> Result<Snaps
             .call(Action::Status, &[(status_field, &ids.join(","))])
             .await,
     );
-    match &answer {
-        Value::Object(o) => {
-            let items: Vec<&Value> = o.values().collect();
-            shapes.insert(bulk(Action::Status, true), merged(&items));
-        }
-        other => {
-            shapes.insert(bulk(Action::Status, false), shape_of(other));
-        }
-    }
+    let (name, shape) = bulk_shape(Action::Status, &answer);
+    shapes.insert(name, shape);
     for action in [Action::Refill, Action::RefillStatus, Action::Cancel] {
         let field = action.bulk_field().unwrap_or_default();
         let answer = json(
@@ -633,15 +695,8 @@ pub async fn take(client: &Client, target: &str, orders: &[u64]) -> Result<Snaps
                 .call(action, &[(field, &format!("{unknown},abc"))])
                 .await,
         );
-        match &answer {
-            Value::Array(items) => {
-                let refs: Vec<&Value> = items.iter().collect();
-                shapes.insert(bulk(action, true), merged(&refs));
-            }
-            other => {
-                shapes.insert(bulk(action, false), shape_of(other));
-            }
-        }
+        let (name, shape) = bulk_shape(action, &answer);
+        shapes.insert(name, shape);
     }
     statuses.sort();
     statuses.dedup();
@@ -653,29 +708,29 @@ pub async fn take(client: &Client, target: &str, orders: &[u64]) -> Result<Snaps
     };
     let bad_key = client
         .post(vec![
-            (field::KEY.into(), "smm-conformance-wrong-key-0000".into()),
+            (field::KEY.into(), WRONG_KEY.into()),
             (field::ACTION.into(), Action::Balance.as_str().into()),
         ])
         .await;
-    record("balance with a wrong key", &bad_key);
+    record(request::WRONG_KEY, &bad_key);
     record(
-        "no action",
+        request::NO_ACTION,
         &client.post(vec![(field::KEY.into(), key)]).await,
     );
     record(
-        "unknown action",
+        request::UNKNOWN_ACTION,
         &client
             .call_named("smm-conformance-no-such-action", &[])
             .await,
     );
     record(
-        "status of an unknown order",
+        request::UNKNOWN_ORDER,
         &client
             .call(Action::Status, &[(field::ORDER, &unknown)])
             .await,
     );
     record(
-        "refill_status of an unknown refill",
+        request::UNKNOWN_REFILL,
         &client
             .call(Action::RefillStatus, &[(field::REFILL, &unknown)])
             .await,
@@ -689,27 +744,12 @@ pub async fn take(client: &Client, target: &str, orders: &[u64]) -> Result<Snaps
             .call(Action::Status, &[(status_field, &many.join(","))])
             .await,
     );
-    let bulk_limit = match &over {
-        v if crate::schema::is_error(v) => BulkLimit::Error,
-        Value::Object(o)
-            if o.len() == BULK_LIMIT && o.keys().all(|k| many[..BULK_LIMIT].contains(k)) =>
-        {
-            BulkLimit::First100
-        }
-        Value::Object(o) if o.len() == many.len() => BulkLimit::All,
-        _ => BulkLimit::Other,
-    };
+    let bulk_limit = bulk_limit_of(&over, &many);
     let mut content_types: Vec<String> = client
         .observations()
         .answers
         .iter()
-        .map(|(_, _, ct)| {
-            ct.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
+        .map(|(_, _, ct)| bare_content_type(ct))
         .collect();
     content_types.sort();
     content_types.dedup();

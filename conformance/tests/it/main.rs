@@ -1,6 +1,7 @@
 //! The integration tests of smm-conformance: one binary, a module per area.
 
 mod cli;
+mod clone;
 mod detection;
 mod first_contact;
 mod hostile;

@@ -513,7 +513,7 @@ fn one_change_to_many_services_is_one_line_naming_them_and_counted_per_service()
 
 /// The console block after `marker` in README.md: each `$ smm-conformance …`
 /// command, and the lines it printed (to stdout or stderr).
-fn readme_session(marker: &str) -> Vec<(Vec<String>, String)> {
+pub(crate) fn readme_session(marker: &str) -> Vec<(Vec<String>, String)> {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
     let from = readme.find(marker).expect("the marker is in README.md");

@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use rust_decimal::Decimal;
+use smm_mock::profile::Profile;
 use smm_mock::request::Fields;
 use smm_mock::router::ApiRequest;
-use smm_mock::{Fixture, Panel, PanelOptions, Rules};
+use smm_mock::{Config, Fixture, Panel, PanelOptions, Rules};
 
 use crate::support::{check_api_answer, error_of, is_error, schema_for, schemas, Mock, Raw};
 
@@ -120,6 +121,110 @@ async fn wrong_values_get_the_panels_messages() {
     mock.panel.with_panel(|p| assert_eq!(p.orders().len(), 3));
 }
 
+/// The built-in fixture with its errors worded as a fixture's `messages` say.
+fn worded(profiles: &[Profile]) -> Config {
+    let mut fixture: serde_json::Value =
+        serde_json::from_str(smm_mock::fixture::DEFAULT_FIXTURE).unwrap();
+    fixture["messages"] = serde_json::json!({
+        "invalid_key": "Incorrect API key",
+        "incorrect_request": "Bad request",
+        "incorrect_order": "Order not found",
+        "refill_not_found": "No such refill",
+        "quantity_less": "Minimum quantity is",
+        "too_many_ids": "Max 100 orders",
+    });
+    Config {
+        profiles: profiles.iter().copied().collect(),
+        ..Config::new(Fixture::parse("worded.json", &fixture.to_string()).unwrap())
+    }
+}
+
+#[tokio::test]
+async fn a_fixture_s_messages_word_its_errors_wherever_they_are_answered() {
+    let mock = Mock::with(worded(&[])).await;
+    let many: Vec<String> = (1..=101).map(|i| i.to_string()).collect();
+    let many = many.join(",");
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (vec![("action", "nope")], "Bad request"),
+        (
+            vec![("action", "status"), ("order", "9")],
+            "Order not found",
+        ),
+        (
+            vec![("action", "refill_status"), ("refill", "9")],
+            "No such refill",
+        ),
+        (
+            vec![("action", "status"), ("orders", &many)],
+            "Max 100 orders",
+        ),
+        (
+            vec![
+                ("action", "add"),
+                ("service", "1"),
+                ("link", "https://x.com/v"),
+                ("quantity", "10"),
+            ],
+            "Minimum quantity is 50",
+        ),
+        // Not given: the reference panels' words.
+        (
+            vec![
+                ("action", "add"),
+                ("service", "999"),
+                ("link", "https://x.com/v"),
+                ("quantity", "100"),
+            ],
+            "Incorrect service ID",
+        ),
+    ];
+    for (fields, message) in cases {
+        assert_eq!(error_of(&mock.call(&fields).await), message, "{fields:?}");
+    }
+    let wrong_key = mock.api(&[("key", "nope"), ("action", "balance")]).await;
+    assert_eq!(error_of(&wrong_key), "Incorrect API key");
+    // Per id, in every bulk answer.
+    let bulk = mock
+        .call(&[("action", "status"), ("orders", "23501,9")])
+        .await;
+    assert_eq!(bulk["9"]["error"], "Order not found");
+    let cancel = mock.call(&[("action", "cancel"), ("orders", "9")]).await;
+    assert_eq!(cancel[0]["cancel"]["error"], "Order not found");
+    // A request the panel cannot read opens with the words of a bad request.
+    let unreadable = mock
+        .raw("POST", "/api/v2", Some("application/json"), b"{".to_vec())
+        .await;
+    let said = unreadable.json()["error"].as_str().unwrap().to_owned();
+    assert!(said.starts_with("Bad request: "), "{said}");
+    // The profiles reshape the worded errors as they do the contract's.
+    let bare = Mock::with(worded(&[
+        Profile::BareStringBulkErrors,
+        Profile::Http4xxErrors,
+    ]))
+    .await;
+    let answer = bare
+        .raw(
+            "POST",
+            "/api/v2",
+            Some("application/x-www-form-urlencoded"),
+            b"key=test-key&action=status&orders=23501,9".to_vec(),
+        )
+        .await;
+    assert_eq!(answer.json()["9"], "Order not found");
+    let refused = bare
+        .raw(
+            "POST",
+            "/api/v2",
+            Some("application/x-www-form-urlencoded"),
+            b"key=nope&action=balance".to_vec(),
+        )
+        .await;
+    assert_eq!(
+        (refused.status, refused.json()["error"].clone()),
+        (401, "Incorrect API key".into())
+    );
+}
+
 #[tokio::test]
 async fn other_paths_are_json_404s() {
     let mock = Mock::start().await;
@@ -215,6 +320,14 @@ fn a_fixture_with_a_mistake_is_refused_with_field_and_problem() {
         (
             |f| f["precision"] = 13.into(),
             "precision: 13 is over the maximum 12",
+        ),
+        (
+            |f| f["messages"] = serde_json::json!({"invalid key": "Bad key"}),
+            "messages.invalid key: unknown message `invalid key` (known: invalid_key, ",
+        ),
+        (
+            |f| f["messages"] = serde_json::json!({"incorrect_order": "  "}),
+            "messages.incorrect_order: must not be empty",
         ),
         (
             |f| {
@@ -352,7 +465,9 @@ proptest! {
                 continue;
             }
             let request = ApiRequest::new(fields);
-            let body = panel.handle(&request, Rules::CONTRACT).to_json();
+            let body = panel
+                .handle(&request, Rules::CONTRACT)
+                .to_json(&smm_mock::error::Messages::CONTRACT);
             let value: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
             let pairs: Vec<(&str, &str)> = request.fields().iter().collect();
             let schema = if is_error(&value) { "error" } else { schema_for(&pairs, &value) };

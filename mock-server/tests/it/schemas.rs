@@ -44,6 +44,29 @@ fn the_fixture_schema_refuses_what_the_loader_refuses() {
 }
 
 #[test]
+fn the_fixture_schema_names_every_message_kind_and_no_other() {
+    let schema = read_json("schemas/fixture.schema.json");
+    let names: Vec<&str> = schema["properties"]["messages"]["propertyNames"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    let kinds: Vec<&str> = smm_mock::error::MessageKind::ALL
+        .iter()
+        .map(|k| k.name())
+        .collect();
+    assert_eq!(names, kinds);
+    let mut fixture = read_json("fixtures/default.json");
+    fixture["messages"] = json!({"invalid_key": "Incorrect API key"});
+    schemas().assert_valid("fixture", &fixture);
+    fixture["messages"] = json!({"invalid key": "Incorrect API key"});
+    assert!(!schemas().errors("fixture", &fixture).is_empty());
+    fixture["messages"] = json!({"invalid_key": " "});
+    assert!(!schemas().errors("fixture", &fixture).is_empty());
+}
+
+#[test]
 fn the_builtin_fixture_has_the_promised_keys() {
     let fixture = smm_mock::Fixture::builtin();
     let key = |k: &str| {
