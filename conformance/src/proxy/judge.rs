@@ -12,7 +12,7 @@ use serde_json::Value;
 use smm_contract::{field, Action, OrderStatus, ServiceType, BULK_LIMIT, SERVICE_FLAGS};
 
 use super::{Failed, Seen};
-use crate::checks::{money_matches, price, Service};
+use crate::checks::{at_places, money_matches, places_of, price, Service};
 use crate::schema::{self, Kind, Reading};
 
 /// A check the proxy judges: the id of `run`'s check where one applies to a
@@ -717,8 +717,10 @@ fn charge(j: &mut Judgement, id: &str, status: &Value, memory: &Memory) {
         j.fail(
             "money.charge",
             format!(
-                "order {id}: charge {shown}, but rate {} × quantity {}{runs_text} / 1000 = {exact}",
-                service.rate, placed.quantity
+                "order {id}: charge {shown}, but rate {} × quantity {}{runs_text} / 1000 = {}",
+                service.rate,
+                placed.quantity,
+                at_places(exact, places_of(shown))
             ),
             &format!("charge {exact} (within one unit of the panel's precision)"),
         );
