@@ -773,3 +773,144 @@ async fn the_binary_prints_a_ready_line_and_at_ctrl_c_a_summary_and_the_reports(
         3
     );
 }
+
+/// The console blocks of the README's proxy section, in order.
+fn readme_blocks() -> Vec<Vec<String>> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let start = readme
+        .find("## Watching a client's traffic: smm-conformance proxy")
+        .expect("the proxy section");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+    section
+        .split("```console\n")
+        .skip(1)
+        .map(|b| {
+            b[..b.find("```").unwrap()]
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect()
+}
+
+/// A port free now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `want`'s lines (but `...`) appear in `got`, in order.
+fn in_order(want: &[String], got: &str, what: &str) {
+    let mut lines = got.lines();
+    for line in want.iter().filter(|l| *l != "...") {
+        assert!(
+            lines.any(|l| l == line),
+            "{what}: `{line}` is not in the output (in order):\n{got}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_readme_walkthrough_runs_and_prints_what_it_shows() {
+    let blocks = readme_blocks();
+    let [mock, proxy_block, bot, summary] = &blocks[..4] else {
+        panic!("four console blocks: {blocks:?}");
+    };
+    assert_eq!(mock[0], "$ smm-mock --profile wrong-charge");
+    let profile: Profile = "wrong-charge".parse().unwrap();
+    let panel = MockPanel::start_with(smm_mock::Config {
+        profiles: std::iter::once(profile).collect(),
+        ..smm_mock::Config::new(Fixture::builtin())
+    })
+    .await
+    .unwrap();
+    let upstream_port = panel.addr().port().to_string();
+    let proxy_port = free_port().to_string();
+    let ports = |text: &str| {
+        text.replace("8080", &upstream_port)
+            .replace("8081", &proxy_port)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let command = proxy_block[0]
+        .strip_prefix("$ smm-conformance ")
+        .expect("the proxy command");
+    let mut args: Vec<String> = ports(command)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    args.extend(["--listen".into(), format!("127.0.0.1:{proxy_port}")]);
+    let mut child = std::process::Command::new(BIN)
+        .args(&args)
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (ready, stderr) = tokio::task::spawn_blocking(move || {
+        let mut stderr = std::io::BufReader::new(stderr);
+        let mut ready = String::new();
+        std::io::BufRead::read_line(&mut stderr, &mut ready).unwrap();
+        (ready, stderr)
+    })
+    .await
+    .unwrap();
+    assert_eq!(ready.trim_end(), ports(&proxy_block[1]));
+    // The bot's commands, each with the answer the README shows.
+    let mut i = 0;
+    while i < bot.len() {
+        let command = bot[i].strip_prefix("$ ").expect("a command");
+        let shown = bot.get(i + 1).filter(|l| !l.starts_with("$ "));
+        let out = tokio::task::spawn_blocking({
+            let script = ports(command);
+            move || {
+                std::process::Command::new("bash")
+                    .args(["-c", &script])
+                    .output()
+                    .unwrap()
+            }
+        })
+        .await
+        .unwrap();
+        assert!(out.status.success(), "{command}");
+        if let Some(shown) = shown {
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout).trim_end(),
+                shown.as_str()
+            );
+            i += 1;
+        }
+        i += 1;
+    }
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let (out, lines) = tokio::task::spawn_blocking(move || {
+        let mut stderr = stderr;
+        let mut lines = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut lines).unwrap();
+        (child.wait_with_output().unwrap(), lines)
+    })
+    .await
+    .unwrap();
+    let shown: Vec<String> = proxy_block[2..].iter().map(|l| ports(l)).collect();
+    in_order(&shown, &lines, "the proxy's lines");
+    let summary: Vec<String> = summary.iter().map(|l| ports(l)).collect();
+    in_order(
+        &summary,
+        &String::from_utf8_lossy(&out.stdout),
+        "the summary",
+    );
+    assert_eq!(out.status.code(), Some(1), "a check failed");
+    for file in ["traffic.jsonl", "proxy.json", "proxy.xml"] {
+        assert!(dir.path().join(file).exists(), "{file}");
+    }
+}
