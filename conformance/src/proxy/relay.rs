@@ -155,9 +155,13 @@ pub(crate) async fn serve(
     let connection = listed_in_connection(&parts.headers);
     let mut forward = shared.http.request(parts.method.clone(), upstream_url);
     for (name, value) in &parts.headers {
+        // The Host is the upstream's; the length is the body's, set by the
+        // client that forwards it; `Expect: 100-continue` was answered here
+        // (the body is already read).
         if hop_by_hop(name, &connection)
             || name == hyper::header::HOST
             || name == hyper::header::CONTENT_LENGTH
+            || name == hyper::header::EXPECT
         {
             continue;
         }
