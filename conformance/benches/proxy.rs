@@ -9,7 +9,10 @@
 //!    each sent straight to the mock and then through the proxy, in turn:
 //!    p50 and p99 of each, and what the proxy adds;
 //! 2. throughput: C clients at once for S seconds, straight and through
-//!    the proxy: requests per second.
+//!    the proxy: requests per second;
+//! 3. a large answer: a 20 MiB body from a plain server, straight and
+//!    through the proxy (which keeps 4 MiB of it to record, and streams the
+//!    rest): the time to its first byte and to its last, the median of 5.
 
 #![allow(clippy::print_stdout, missing_docs)]
 
@@ -75,6 +78,65 @@ async fn throughput(client: &reqwest::Client, url: &str, clients: u64, seconds: 
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
+/// A server that answers every request with `size` bytes of JSON-typed
+/// body, as fast as the reader takes them.
+async fn large_server(size: usize) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let addr = listener.local_addr().expect("an address");
+    let body: Arc<Vec<u8>> = Arc::new(vec![b' '; size]);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let body = Arc::clone(&body);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                loop {
+                    let mut got = Vec::new();
+                    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => got.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    // The request's body is short: read with its head.
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    if stream.write_all(head.as_bytes()).await.is_err()
+                        || stream.write_all(&body).await.is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// Time to the first byte and to the last of one large answer.
+async fn large(client: &reqwest::Client, url: &str, size: usize) -> (Duration, Duration) {
+    let started = Instant::now();
+    let mut response = client
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("key=k&action=services")
+        .send()
+        .await
+        .expect("an answer");
+    let mut first = None;
+    let mut got = 0;
+    while let Some(chunk) = response.chunk().await.expect("a chunk") {
+        first.get_or_insert_with(|| started.elapsed());
+        got += chunk.len();
+    }
+    assert_eq!(got, size);
+    (first.unwrap_or_default(), started.elapsed())
+}
+
 fn main() {
     let requests = arg("--requests", 5000) as usize;
     let clients = arg("--concurrency", 16);
@@ -130,6 +192,35 @@ fn main() {
         println!("{:<14} {:>12}", "", "requests/s");
         println!("{:<14} {:>12.0}", "direct", straight);
         println!("{:<14} {:>12.0}", "through proxy", through);
+        let size = 20 << 20;
+        let big = large_server(size).await;
+        let big_proxy = Proxy::start(Config {
+            listen: "127.0.0.1:0".parse().expect("an address"),
+            ..Config::new(&format!("http://{big}/api/v2"))
+        })
+        .await
+        .expect("a proxy");
+        let (mut straight, mut relayed) = (Vec::new(), Vec::new());
+        for _ in 0..5 {
+            straight.push(large(&client, &format!("http://{big}/api/v2"), size).await);
+            relayed.push(large(&client, &big_proxy.url(), size).await);
+        }
+        let median = |mut v: Vec<Duration>| {
+            v.sort();
+            v[v.len() / 2]
+        };
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        println!();
+        println!("a 20 MiB answer, median of 5, ms");
+        println!("{:<14} {:>12} {:>12}", "", "first byte", "last byte");
+        for (name, runs) in [("direct", &straight), ("through proxy", &relayed)] {
+            println!(
+                "{name:<14} {:>12.1} {:>12.1}",
+                ms(median(runs.iter().map(|r| r.0).collect())),
+                ms(median(runs.iter().map(|r| r.1).collect()))
+            );
+        }
+        drop(big_proxy.stop().await);
         proxy.settled().await;
         let report = proxy.stop().await;
         let traffic = report.exchanges.expect("traffic");
