@@ -40,6 +40,8 @@ pub enum Command {
     Diff(Box<DiffArgs>),
     /// Write a mock fixture that behaves like the panel a snapshot or a proxy recording observed.
     Clone(Box<CloneArgs>),
+    /// Relay a client's traffic to a panel unchanged, and judge each answer live.
+    Proxy(Box<ProxyArgs>),
 }
 
 /// `clone`'s options.
@@ -739,4 +741,101 @@ pub fn clone(args: &CloneArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         let _ = writeln!(err, "  not reproduced: {note}");
     }
     exit_code::OK
+}
+
+/// `proxy`'s options.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Point the client at the proxy's URL instead of the panel's. Every request is relayed unchanged (form, query string or JSON body; /api/v2 and /api/v2/), every answer returned unchanged and judged with the checks of `run` that one exchange can decide; one line per violation on stderr. The proxy places nothing on its own: it only relays what the client sends. Keys pass through to the panel and are masked in every line, report and recording.\n\nCtrl-C (or SIGTERM) stops it: the summary on stdout, the report files written.\n\nExit codes: 0 no violation failed, 1 a check failed, 2 usage error (a bad --upstream, a port in use, a file that cannot be written)."
+)]
+pub struct ProxyArgs {
+    /// The panel's API endpoint, as you would paste it (https://panel.example/api/v2).
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+    /// Where to listen; port 0 picks a free port (the ready line shows it).
+    #[arg(long, default_value = crate::proxy::DEFAULT_LISTEN, value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// tolerant: real-world drift (CONTRACT §6 items 1-4) warns; strict: it fails.
+    #[arg(long, default_value = "tolerant", value_name = "MODE")]
+    pub mode: Mode,
+    /// Write the exchanges seen to this file, keys masked (JSON Lines, schemas/recording.schema.json).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// The most of one answer kept to judge and record (K, M and G suffixes); a larger answer is relayed whole and not judged.
+    #[arg(long, default_value = "4M", value_name = "SIZE", value_parser = parse_size)]
+    pub max_body: usize,
+    /// The longest wait for the panel, in seconds: for its answer to start, and between two pieces of it. Past it, the client's connection is closed.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// At the end, write the JSON report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+    /// At the end, write the JUnit XML report to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report_junit: Option<PathBuf>,
+}
+
+/// `proxy`: relays and judges until `stop` is asked for (Ctrl-C), then
+/// writes the summary to `out` and the report files; returns the exit code.
+/// The ready line and any usage error go to `err`; one line per violation
+/// to `lines`.
+pub async fn proxy(
+    args: &ProxyArgs,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    lines: Box<dyn Write + Send>,
+    stop: crate::stop::Stop,
+) -> u8 {
+    let timeout = match seconds("--timeout", args.timeout) {
+        Ok(timeout) => timeout,
+        Err(e) => return usage(err, &e),
+    };
+    let record: Option<Box<dyn Write + Send>> = match &args.record {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(file) => Some(Box::new(std::io::BufWriter::new(file))),
+            Err(e) => {
+                return usage(err, &format!("--record {}: {e}", path.display()));
+            }
+        },
+        None => None,
+    };
+    let config = crate::proxy::Config {
+        upstream: args.upstream.clone(),
+        listen: args.listen,
+        mode: args.mode,
+        max_body: args.max_body,
+        timeout,
+        lines,
+        record,
+    };
+    let proxy = match crate::proxy::Proxy::start(config).await {
+        Ok(proxy) => proxy,
+        Err(e) => return usage(err, &e),
+    };
+    let _ = writeln!(
+        err,
+        "smm-conformance proxy: {} → {} (Ctrl-C to stop)",
+        proxy.url(),
+        human::printable(args.upstream.trim())
+    );
+    let _ = err.flush();
+    stop.asked().await;
+    let report = proxy.stop().await;
+    let _ = crate::proxy::watch::summary(&report, out);
+    for (path, format) in [
+        (&args.report_json, Format::Json),
+        (&args.report_junit, Format::Junit),
+    ] {
+        if let Some(path) = path {
+            if let Err(e) = std::fs::write(path, report::render(&report, format, false)) {
+                let _ = writeln!(err, "smm-conformance: cannot write {}: {e}", path.display());
+                return exit_code::USAGE;
+            }
+        }
+    }
+    if report.counts.failed > 0 {
+        exit_code::FAILED
+    } else {
+        exit_code::OK
+    }
 }

@@ -32,6 +32,7 @@ pub mod coverage;
 pub mod ledger;
 pub mod outcome;
 pub mod preflight;
+pub mod proxy;
 pub mod replay;
 pub mod report;
 pub mod schema;

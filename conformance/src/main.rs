@@ -33,6 +33,10 @@ fn main() -> ExitCode {
             Command::Snapshot(args) => cli::snapshot(args, &mut out, &mut err).await,
             Command::Diff(args) => cli::diff(args, &mut out, &mut err).await,
             Command::Clone(args) => cli::clone(args, &mut out, &mut err),
+            Command::Proxy(args) => {
+                let stop = smm_conformance::stop::Stop::on_signals();
+                cli::proxy(args, &mut out, &mut err, Box::new(std::io::stderr()), stop).await
+            }
             Command::List => 0,
         }
     });

@@ -201,6 +201,10 @@ pub struct Report {
     /// Why the run stopped before its checks were done, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<Stopped>,
+    /// What passed through `smm-conformance proxy`, per action (its
+    /// reports only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchanges: Option<crate::proxy::Traffic>,
     /// How long the run took (JUnit only).
     #[serde(skip)]
     pub duration: Duration,
@@ -250,6 +254,7 @@ impl Report {
             orders: Vec::new(),
             coverage: None,
             stopped: None,
+            exchanges: None,
             duration: Duration::ZERO,
         }
     }

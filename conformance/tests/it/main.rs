@@ -6,6 +6,7 @@ mod detection;
 mod first_contact;
 mod hostile;
 mod money;
+mod proxy;
 mod reports;
 mod robustness;
 mod snapshot;
