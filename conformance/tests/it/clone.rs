@@ -1,21 +1,19 @@
 //! A mock cloned from a panel behaves like it: for the default fixture and
 //! every profile a snapshot can see (the detection matrix's `snapshot`
 //! column), the mock under the profile is snapshotted, and recorded by a
-//! scripted client (the snapshot's own requests) through a recording
-//! proxy; each is cloned (`clone::build`), the clone served, snapshotted
+//! scripted client (the snapshot's own requests) through `smm-conformance
+//! proxy --record`; each is cloned (`clone::build`), the clone served, snapshotted
 //! again, and the two snapshots compared (all but `target`). The exceptions
 //! are listed, each with why, in `fixtures/expected/clone-round-trip.json`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use smm_conformance::clone::{self, recording, Observed};
 use smm_conformance::snapshot::{self, Snapshot};
 use smm_mock::profile::{Profile, Profiles};
 use smm_mock::{Config, Fixture, MockPanel};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
 /// The key of the built-in fixture's first account.
 const KEY: &str = "test-key";
@@ -77,170 +75,36 @@ async fn snapshot_of(url: &str) -> Snapshot {
     })
 }
 
-/// A recording proxy in front of `upstream` (`http://host:port`), writing
-/// the format of `smm-conformance proxy --record` (every key masked). It reads
-/// one request a connection and answers with `Connection: close`.
-struct Recorder {
-    addr: std::net::SocketAddr,
-    lines: Arc<Mutex<Vec<String>>>,
-    upstream: String,
-}
+/// A writer into memory that a test reads afterwards.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
 
-impl Recorder {
-    async fn start(upstream: String) -> Recorder {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let (kept, base) = (Arc::clone(&lines), upstream.clone());
-        tokio::spawn(async move {
-            let http = reqwest::Client::builder()
-                .timeout(PROXY_TIMEOUT)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap();
-            while let Ok((stream, _)) = listener.accept().await {
-                let (http, lines, base) = (http.clone(), Arc::clone(&kept), base.clone());
-                tokio::spawn(async move { relay(stream, &http, &base, &lines).await });
-            }
-        });
-        Recorder {
-            addr,
-            lines,
-            upstream,
-        }
+impl std::io::Write for Shared {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(data);
+        Ok(data.len())
     }
 
-    /// The recording: the header line, then one line per exchange.
-    fn text(&self) -> String {
-        let header = json!({"format": recording::FORMAT, "version": recording::VERSION,
-                            "upstream": self.upstream});
-        let mut text = header.to_string();
-        for line in self.lines.lock().unwrap().iter() {
-            text.push('\n');
-            text.push_str(line);
-        }
-        text.push('\n');
-        text
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
-/// Reads one request, sends it on, records the exchange, answers it.
-async fn relay(
-    mut stream: TcpStream,
-    http: &reqwest::Client,
-    base: &str,
-    lines: &Mutex<Vec<String>>,
-) {
-    let mut data = Vec::new();
-    let mut buf = [0u8; 8192];
-    let head_end = loop {
-        let Ok(n) = stream.read(&mut buf).await else {
-            return;
-        };
-        if n == 0 {
-            return;
-        }
-        data.extend_from_slice(&buf[..n]);
-        if let Some(at) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
+/// The recording `smm-conformance proxy --record` writes of a snapshot taken
+/// through it (the scripted client) in front of `upstream`.
+async fn recorded_through_the_proxy(upstream: &str) -> String {
+    let recording = Shared::default();
+    let config = smm_conformance::proxy::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        timeout: PROXY_TIMEOUT,
+        record: Some(Box::new(recording.clone())),
+        ..smm_conformance::proxy::Config::new(upstream)
     };
-    let head = String::from_utf8_lossy(&data[..head_end]).to_string();
-    let mut head_lines = head.split("\r\n");
-    let request_line = head_lines.next().unwrap_or("");
-    let mut parts = request_line.split(' ');
-    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let header = |name: &str| {
-        head.split("\r\n").find_map(|l| {
-            let (n, v) = l.split_once(':')?;
-            n.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
-        })
-    };
-    let length: usize = header("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    while data.len() < head_end + length {
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => data.extend_from_slice(&buf[..n]),
-        }
-    }
-    let body = data[head_end..head_end + length].to_vec();
-    let content_type = header("content-type").unwrap_or_default();
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let fields: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-        .chain(form_urlencoded::parse(&body))
-        .map(|(n, v)| {
-            // As the proxy does: every key masked, whatever it holds.
-            let v = if n == "key" && !v.is_empty() {
-                "***".into()
-            } else {
-                v
-            };
-            (n.into_owned(), v.into_owned())
-        })
-        .collect();
-    let action = fields
-        .iter()
-        .find(|(n, _)| n == "action")
-        .map(|(_, v)| v.clone());
-    let sent = http
-        .request(
-            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
-            format!("{base}{target}"),
-        )
-        .header("content-type", content_type.clone())
-        .body(body)
-        .send()
-        .await;
-    let answered = match sent {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            let ct = response
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned();
-            match response.bytes().await {
-                Ok(bytes) => Ok((status, ct, bytes.to_vec())),
-                Err(e) => Err(format!("HTTP {status}: the answer broke off: {e}")),
-            }
-        }
-        Err(e) if e.is_timeout() => Err(format!(
-            "no answer within the timeout ({:.1} s)",
-            PROXY_TIMEOUT.as_secs_f64()
-        )),
-        Err(e) => Err(format!("the upstream failed before an answer: {e}")),
-    };
-    let mut line = json!({
-        "n": 0,
-        "action": action,
-        "request": {"method": method, "path": path, "query": query,
-                    "content_type": content_type, "fields": fields},
-    });
-    match &answered {
-        Ok((status, ct, bytes)) => {
-            line["response"] = json!({"status": status, "content_type": ct,
-                "body": String::from_utf8_lossy(bytes), "size": bytes.len(),
-                "truncated": false});
-        }
-        Err(why) => line["error"] = json!(why),
-    }
-    {
-        let mut lines = lines.lock().unwrap();
-        line["n"] = json!(lines.len() + 1);
-        lines.push(line.to_string());
-    }
-    if let Ok((status, ct, bytes)) = answered {
-        let head = format!(
-            "HTTP/1.1 {status} X\r\ncontent-type: {ct}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-            bytes.len()
-        );
-        let _ = stream.write_all(head.as_bytes()).await;
-        let _ = stream.write_all(&bytes).await;
-    }
-    let _ = stream.shutdown().await;
+    let proxy = smm_conformance::proxy::Proxy::start(config).await.unwrap();
+    let _through = snapshot_of(&proxy.url()).await;
+    proxy.stop().await;
+    let text = recording.0.lock().unwrap().clone();
+    String::from_utf8(text).unwrap()
 }
 
 /// The snapshot of a mock serving `fixture`.
@@ -323,13 +187,9 @@ async fn round_trip(profiles: Profiles) -> (String, Vec<String>, Vec<String>) {
 
     let via_snapshot = against_clone(&original, &Observed::of_snapshot(original.clone())).await;
 
-    let base = format!("http://{}", panel.addr());
-    let recorder = Recorder::start(base.clone()).await;
-    let path = smm_mock::router::api_path(profiles);
-    let _through_proxy = snapshot_of(&format!("http://{}{path}", recorder.addr)).await;
-    let mut observed = recording::read("recording.jsonl", &recorder.text()).unwrap();
-    // The upstream as a proxy is given it: the endpoint.
-    observed.snapshot.target = format!("{base}{path}");
+    let upstream = endpoint(panel.addr(), profiles);
+    let text = recorded_through_the_proxy(&upstream).await;
+    let observed = recording::read("recording.jsonl", &text).unwrap();
     let via_recording = against_clone(&original, &observed).await;
     let held = match original.content_types.first() {
         Some(refused) if refused.starts_with("(refused") => refused.clone(),
