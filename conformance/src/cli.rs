@@ -590,6 +590,31 @@ async fn live_snapshot(args: &TargetArgs) -> Result<Snapshot, (u8, String)> {
     Ok(snapshot.redacted(&connected.secrets))
 }
 
+/// Writes `text` to `path` and says so in one line with `summary`, or
+/// writes it to `out` when no path is given; a file that cannot be written
+/// is the usage exit code.
+fn write_output(
+    path: Option<&Path>,
+    text: &str,
+    summary: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), u8> {
+    match path {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, text) {
+                let _ = writeln!(err, "smm-conformance: cannot write {}: {e}", path.display());
+                return Err(exit_code::USAGE);
+            }
+            let _ = writeln!(err, "smm-conformance: wrote {} ({summary})", path.display());
+        }
+        None => {
+            let _ = out.write_all(text.as_bytes());
+        }
+    }
+    Ok(())
+}
+
 /// `snapshot`: writes the snapshot; returns the exit code.
 pub async fn snapshot(args: &SnapshotArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let snapshot = match live_snapshot(&args.target).await {
@@ -599,23 +624,14 @@ pub async fn snapshot(args: &SnapshotArgs, out: &mut dyn Write, err: &mut dyn Wr
             return code;
         }
     };
-    let text = snapshot.to_json();
-    match &args.output {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, &text) {
-                let _ = writeln!(err, "smm-conformance: cannot write {}: {e}", path.display());
-                return exit_code::USAGE;
-            }
-            let _ = writeln!(
-                err,
-                "smm-conformance: wrote {} ({})",
-                path.display(),
-                snapshot.summary()
-            );
-        }
-        None => {
-            let _ = out.write_all(text.as_bytes());
-        }
+    if let Err(code) = write_output(
+        args.output.as_deref(),
+        &snapshot.to_json(),
+        &snapshot.summary(),
+        out,
+        err,
+    ) {
+        return code;
     }
     exit_code::OK
 }
@@ -712,22 +728,8 @@ pub fn clone(args: &CloneArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         );
         return exit_code::FAILED;
     }
-    match &args.output {
-        Some(path) => {
-            if let Err(e) = std::fs::write(path, &text) {
-                let _ = writeln!(err, "smm-conformance: cannot write {}: {e}", path.display());
-                return exit_code::USAGE;
-            }
-            let _ = writeln!(
-                err,
-                "smm-conformance: wrote {} ({})",
-                path.display(),
-                cloned.summary()
-            );
-        }
-        None => {
-            let _ = out.write_all(text.as_bytes());
-        }
+    if let Err(code) = write_output(args.output.as_deref(), &text, &cloned.summary(), out, err) {
+        return code;
     }
     for inferred in &cloned.profiles {
         let _ = writeln!(

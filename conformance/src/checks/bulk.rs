@@ -149,6 +149,28 @@ pub async fn whitespace(ctx: Arc<Ctx>) -> Verdict {
 
 /// Checks an answer to more than 100 ids: a top-level error passes; exactly
 /// the first 100 answered is drift; anything else fails.
+/// The ids a bulk answer answers: the keys of an object, or the `order`
+/// (or `refill`) of each item of a list (as written, quotes left out).
+pub fn answered_ids(value: &Value) -> Vec<String> {
+    match value {
+        Value::Object(o) => o.keys().cloned().collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| {
+                let id = i
+                    .get("order")
+                    .or_else(|| i.get("refill"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                id.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| id.to_string())
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn over_limit_answer(
     ctx: &Ctx,
     f: &mut Findings,
@@ -176,23 +198,7 @@ fn over_limit_answer(
     if schema::is_error(value) {
         return;
     }
-    let answered: Vec<String> = match value {
-        Value::Object(o) => o.keys().cloned().collect(),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| {
-                let id = i
-                    .get("order")
-                    .or_else(|| i.get("refill"))
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                id.as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| id.to_string())
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    let answered = answered_ids(value);
     let first: BTreeSet<&String> = ids.iter().take(BULK_LIMIT).collect();
     if answered.len() == BULK_LIMIT && answered.iter().all(|a| first.contains(a)) {
         f.drift(

@@ -505,23 +505,7 @@ fn over_limit(j: &mut Judgement, action: Action, ids: &[String], value: &Value) 
     } else {
         "bulk.lists.over-limit"
     };
-    let answered: Vec<String> = match value {
-        Value::Object(o) => o.keys().cloned().collect(),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| {
-                let id = i
-                    .get("order")
-                    .or_else(|| i.get("refill"))
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                id.as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| id.to_string())
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    let answered = crate::checks::bulk::answered_ids(value);
     let first: BTreeSet<&String> = ids.iter().take(BULK_LIMIT).collect();
     let expected = format!(r#"{{"error": "..."}} past {BULK_LIMIT} ids"#);
     if answered.len() == BULK_LIMIT && answered.iter().all(|a| first.contains(a)) {
