@@ -301,6 +301,15 @@ pub fn options(args: &RunArgs) -> Result<Options, UsageError> {
         return Err(UsageError::Value("--cases must be at least 1".into()));
     }
     let ids: Vec<&str> = catalogue().iter().map(|c| c.id).collect();
+    let chosen = Selection {
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+    };
+    if !ids.iter().any(|id| chosen.selects(id)) {
+        return Err(UsageError::Value(
+            "--only and --skip leave no check to run: see `smm-conformance list`".into(),
+        ));
+    }
     for pattern in args.only.iter().chain(&args.skip) {
         let selection = Selection {
             only: vec![pattern.clone()],
@@ -393,7 +402,24 @@ pub async fn run(
     }
     let mut options = match options(args) {
         Ok(options) => options,
-        Err(e) => return usage(err, &e),
+        Err(e) => {
+            // The report files are written all the same, so a CI job has
+            // one to show (an unreadable key file, a bad option value).
+            let shown = Options {
+                url: args.url.clone(),
+                ..Options::default()
+            };
+            let report = crate::stopped_report(&shown, StopCause::Usage, &e.to_string());
+            for (path, format) in [
+                (&args.report_json, Format::Json),
+                (&args.report_junit, Format::Junit),
+            ] {
+                if let Some(path) = path {
+                    let _ = std::fs::write(path, report::render(&report, format, false));
+                }
+            }
+            return usage(err, &e);
+        }
     };
     options.stop = stop;
     let secrets = crate::secrets_of(&options);
@@ -754,9 +780,9 @@ pub struct ProxyArgs {
     /// The panel's API endpoint, as you would paste it (https://panel.example/api/v2).
     #[arg(long, value_name = "URL")]
     pub upstream: String,
-    /// Where to listen; port 0 picks a free port (the ready line shows it).
+    /// Where to listen, HOST:PORT (a host name or an IP address); port 0 picks a free port (the ready line shows it).
     #[arg(long, default_value = crate::proxy::DEFAULT_LISTEN, value_name = "ADDR")]
-    pub listen: std::net::SocketAddr,
+    pub listen: smm_mock::listen::ListenAddr,
     /// tolerant: real-world drift (CONTRACT §6 items 1-4) warns; strict: it fails.
     #[arg(long, default_value = "tolerant", value_name = "MODE")]
     pub mode: Mode,
@@ -792,6 +818,15 @@ pub async fn proxy(
         Ok(timeout) => timeout,
         Err(e) => return usage(err, &e),
     };
+    // The report files are checked now, not after the session they report.
+    for path in [&args.report_json, &args.report_junit]
+        .into_iter()
+        .flatten()
+    {
+        if let Err(e) = std::fs::write(path, "") {
+            return usage(err, &format!("cannot write {}: {e}", path.display()));
+        }
+    }
     let record: Option<Box<dyn Write + Send>> = match &args.record {
         Some(path) => match std::fs::File::create(path) {
             Ok(file) => Some(Box::new(std::io::BufWriter::new(file))),
@@ -803,7 +838,7 @@ pub async fn proxy(
     };
     let config = crate::proxy::Config {
         upstream: args.upstream.clone(),
-        listen: args.listen,
+        listen: args.listen.clone(),
         mode: args.mode,
         max_body: args.max_body,
         timeout,
@@ -820,6 +855,14 @@ pub async fn proxy(
         proxy.url(),
         human::printable(args.upstream.trim())
     );
+    let at_contract_path = reqwest::Url::parse(args.upstream.trim())
+        .is_ok_and(|u| u.path().trim_end_matches('/') == "/api/v2");
+    if !at_contract_path {
+        let _ = writeln!(
+            err,
+            "smm-conformance proxy: note: --upstream does not end in /api/v2, the contract's path; if the panel's API is there, add it (every answer of another page fails transport.http-200)"
+        );
+    }
     let _ = err.flush();
     stop.asked().await;
     let report = proxy.stop().await;

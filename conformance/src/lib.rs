@@ -447,9 +447,10 @@ pub async fn execute(options: Options) -> Result<Run, RunError> {
         report.stopped = Some(Stopped {
             cause: StopCause::Interrupted,
             reason: format!(
-                "interrupted (Ctrl-C or SIGTERM): {unfinished} of {} checks not finished; {} orders placed",
+                "interrupted (Ctrl-C or SIGTERM): {unfinished} of {} checks not finished; {} order{} placed",
                 report.checks.len(),
-                report.orders.len()
+                report.orders.len(),
+                if report.orders.len() == 1 { "" } else { "s" }
             ),
         });
     }

@@ -599,7 +599,12 @@ fn profiles(shared: &Shared) -> Reply {
         .iter()
         .map(Profile::name)
         .collect();
-    let paths: Vec<&str> = shared.paths.iter().map(Profile::name).collect();
+    let paths: Vec<&str> = shared
+        .paths
+        .iter()
+        .filter(|p| changes_paths(*p))
+        .map(Profile::name)
+        .collect();
     (
         StatusCode::OK,
         json!({ "profiles": on, "start": start, "paths": paths, "overrides": deviations.overrides() }),
@@ -610,16 +615,21 @@ fn profile_named(name: &str) -> Result<Profile, Reply> {
     let profile: Profile = name
         .parse()
         .map_err(|e: String| error(StatusCode::BAD_REQUEST, e))?;
-    if matches!(
-        profile,
-        Profile::ApiV1Path | Profile::ApiPhpPath | Profile::TrailingSlashRedirect
-    ) {
+    if changes_paths(profile) {
         return Err(error(
             StatusCode::BAD_REQUEST,
             format!("`{name}` changes paths: switch it on at start (--profile or the fixture)"),
         ));
     }
     Ok(profile)
+}
+
+/// Whether `profile` moves or redirects the API's path (fixed at start).
+fn changes_paths(profile: Profile) -> bool {
+    matches!(
+        profile,
+        Profile::ApiV1Path | Profile::ApiPhpPath | Profile::TrailingSlashRedirect
+    )
 }
 
 fn set_profiles(shared: &Shared, request: &AdminRequest) -> Reply {

@@ -154,9 +154,10 @@ impl Cloned {
     pub fn summary(&self) -> String {
         let names: Vec<&str> = self.profiles.iter().map(|i| i.profile.name()).collect();
         format!(
-            "{} services, {} seeded orders, profiles: {}",
+            "{} services, {} seeded {}, profiles: {}",
             self.services,
             self.orders,
+            if self.orders == 1 { "order" } else { "orders" },
             if names.is_empty() {
                 "none".to_owned()
             } else {
@@ -195,7 +196,20 @@ pub fn build(observed: &Observed, file: &str) -> Cloned {
         .map(std::mem::take)
         .unwrap_or_default();
 
-    let services = services(&snap.services, &mut notes);
+    let mut services = services(&snap.services, &mut notes);
+    if services.is_empty() {
+        // Nothing of the catalogue was seen (a recording without
+        // `services`): the built-in one stands, as the contract does.
+        services = base
+            .get("services")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        notes.push(format!(
+            "no catalogue was observed: the built-in fixture's {} services stand in",
+            services.len()
+        ));
+    }
     let profiles = infer::infer(observed, &mut notes);
 
     let precision = match observed.precision {
@@ -490,6 +504,12 @@ fn seeded(
         notes.push("the orders asked about: no service to seed them with".into());
         return (first_default, Vec::new(), lifecycles);
     };
+    if !observed.order_statuses.is_empty() {
+        notes.push(format!(
+            "the seeded orders are orders of service {} at its minimum quantity, in the statuses seen: the quantities, charges and remains recorded are not theirs",
+            service["service"]
+        ));
+    }
     let statuses = &observed.snapshot.statuses;
     let status_of = |i: usize, id: u64| -> Option<String> {
         observed.order_statuses.get(&id).cloned().or_else(|| {

@@ -65,7 +65,7 @@ pub struct Config {
     /// The panel's endpoint, as the user pastes it (`https://x/api/v2`).
     pub upstream: String,
     /// Where to listen (port 0: any free port).
-    pub listen: SocketAddr,
+    pub listen: smm_mock::listen::ListenAddr,
     /// Tolerant or strict (drift warns or fails).
     pub mode: Mode,
     /// The most of one answer kept to judge and record (`--max-body`); a
@@ -88,7 +88,7 @@ impl Config {
             upstream: upstream.to_owned(),
             listen: DEFAULT_LISTEN
                 .parse()
-                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8081))),
+                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8081)).into()),
             mode: Mode::Tolerant,
             max_body: crate::client::DEFAULT_MAX_BODY,
             timeout: Duration::from_secs(30),
@@ -116,14 +116,10 @@ pub enum ProxyError {
     /// The upstream is not an http(s) URL.
     #[error("--upstream `{0}`: expected the endpoint as you would paste it, like https://panel.example/api/v2")]
     Upstream(String),
-    /// The address cannot be listened on.
-    #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        /// The address.
-        addr: SocketAddr,
-        /// Why.
-        source: std::io::Error,
-    },
+    /// The address cannot be listened on (a port in use, a host name that
+    /// does not resolve), with what to do.
+    #[error("{0}")]
+    Listen(#[from] smm_mock::listen::ListenError),
     /// The HTTP client cannot be built (TLS set-up).
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
@@ -333,16 +329,12 @@ impl Proxy {
             .tcp_nodelay(true)
             .build()
             .map_err(|e| ProxyError::Client(e.to_string()))?;
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| ProxyError::Listen {
-                    addr: config.listen,
-                    source,
-                })?;
-        let addr = listener.local_addr().map_err(|source| ProxyError::Listen {
-            addr: config.listen,
-            source,
+        let listener = config.listen.bind().await?;
+        let addr = listener.local_addr().map_err(|source| {
+            ProxyError::Listen(smm_mock::listen::ListenError::Bind {
+                addr: SocketAddr::from(([127, 0, 0, 1], config.listen.port())),
+                source,
+            })
         })?;
         let (queue, mut queued) = mpsc::channel::<Seen>(JUDGE_QUEUE);
         let shared = Arc::new(Shared {

@@ -133,8 +133,10 @@ impl Watch {
         self.exchanges += 1;
         let n = self.exchanges;
         for (name, value) in &seen.request.fields {
+            // A stray short value (`key=1`) is masked in its own field, but
+            // not hunted through every text, where it would mask every `1`.
             if name == field::KEY
-                && !value.is_empty()
+                && value.chars().count() >= crate::report::SHORT_SECRET
                 && self.secrets.len() < MAX_SECRETS
                 && !self.secrets.contains(value)
             {

@@ -71,12 +71,16 @@ fn mask(text: &str, secret: &str) -> String {
         .first()
         .map_or(0, |c| c.encode_utf8(&mut first).as_bytes()[0]);
     let may_start = |b: u8| b == first || matches!(b, b'\\' | b'%' | b'&' | b'+');
+    // A short key ("k", "key") is masked only where it stands alone: inside
+    // a word ("check", "--key-file") it is the word, not the key.
+    let short = key.len() < SHORT_SECRET;
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     while at < bytes.len() {
         let mut steps = 0;
         let found = if may_start(bytes[at]) {
             encoded_at(bytes, at, &key, &mut steps)
+                .filter(|&end| !short || (!word_char_before(text, at) && !word_char_at(text, end)))
         } else {
             None
         };
@@ -90,6 +94,24 @@ fn mask(text: &str, secret: &str) -> String {
         at += c.len_utf8();
     }
     out
+}
+
+/// Keys shorter than this many characters are masked only as whole words.
+pub const SHORT_SECRET: usize = 8;
+
+/// Whether the character before byte `at` is a letter or digit.
+fn word_char_before(text: &str, at: usize) -> bool {
+    text[..at]
+        .chars()
+        .next_back()
+        .is_some_and(char::is_alphanumeric)
+}
+
+/// Whether the character at byte `at` is a letter or digit.
+fn word_char_at(text: &str, at: usize) -> bool {
+    text.get(at..)
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(char::is_alphanumeric)
 }
 
 /// Where the encoding of `key` that starts at `at` ends, if one does.
@@ -350,6 +372,21 @@ mod tests {
         let text = serde_json::to_string(&shown).unwrap();
         assert!(!text.contains(&key), "{text}");
         assert!(text.contains("Pending ***"), "{text}");
+    }
+
+    #[test]
+    fn a_short_key_is_masked_where_it_stands_alone_not_inside_words() {
+        let short = vec!["k".to_owned()];
+        assert_eq!(
+            super::redact("check the host; key=k; {\"key\":\"k\"}", &short),
+            "check the host; key=***; {\"key\":\"***\"}"
+        );
+        let long = vec!["sk_live_abc".to_owned()];
+        assert_eq!(
+            super::redact("xsk_live_abcx", &long),
+            "x***x",
+            "a long key is masked anywhere"
+        );
     }
 
     #[test]

@@ -464,14 +464,21 @@ fn an_empty_key_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("key.txt");
     std::fs::write(&file, "\n").unwrap();
+    let report = dir.path().join("report.json");
     let out = conformance(&[
         "run",
         "--url",
         "http://127.0.0.1:9/api/v2",
         "--key-file",
         file.to_str().unwrap(),
+        "--report-json",
+        report.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(2));
+    // The report file is written all the same.
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(written["stopped"]["cause"], "usage");
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
         stderr.contains(&format!(
@@ -524,4 +531,98 @@ fn the_readmes_run_samples_are_the_real_output() {
         }
     }
     assert!(samples >= 2, "the README's run samples were found");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_key_is_masked_as_a_word_not_inside_the_messages_words() {
+    let (panel, _) = secret_mock().await;
+    let url = panel.url();
+    let out = crate::support::conformance_async(
+        ["run", "--url", &url, "--key", "k"]
+            .map(String::from)
+            .to_vec(),
+    )
+    .await;
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("check --key (or --key-file, or SMM_API_KEY)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_selection_of_no_check_is_a_usage_error() {
+    let out = conformance(&["run", "--only", "bulk", "--skip", "bulk"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("leave no check to run"), "{stderr}");
+}
+
+#[test]
+fn a_clone_of_a_recording_without_a_catalogue_keeps_the_built_in_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let recording = dir.path().join("traffic.jsonl");
+    std::fs::write(
+        &recording,
+        "{\"format\":\"smm-conformance-recording\",\"version\":1,\"upstream\":\"http://127.0.0.1:9/api/v2\"}\n",
+    )
+    .unwrap();
+    let fixture = dir.path().join("clone.json");
+    let out = conformance(&[
+        "clone",
+        recording.to_str().unwrap(),
+        "-o",
+        fixture.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("no catalogue was observed"), "{stderr}");
+    let text = std::fs::read_to_string(&fixture).unwrap();
+    assert!(smm_mock::Fixture::parse("clone.json", &text).is_ok());
+}
+
+#[test]
+fn the_proxy_refuses_a_report_file_it_could_not_write_before_it_starts() {
+    let out = conformance(&[
+        "proxy",
+        "--upstream",
+        "http://127.0.0.1:9/api/v2",
+        "--listen",
+        "127.0.0.1:0",
+        "--report-json",
+        "/nonexistent-dir/report.json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("cannot write /nonexistent-dir/report.json"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_proxy_listens_on_a_host_name() {
+    use std::io::BufRead;
+    let mut child = Command::new(BIN)
+        .args([
+            "proxy",
+            "--upstream",
+            "http://127.0.0.1:9/api/v2",
+            "--listen",
+            "localhost:0",
+        ])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        line.starts_with("smm-conformance proxy: http://127.0.0.1:"),
+        "{line}"
+    );
 }

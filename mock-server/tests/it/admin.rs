@@ -603,3 +603,19 @@ async fn a_refused_forced_status_says_what_is_allowed() {
         "{message}"
     );
 }
+
+/// `paths` lists only the profiles that move the API's path, not every
+/// profile switched on at start.
+#[tokio::test]
+async fn paths_name_only_the_path_profiles() {
+    use smm_mock::profile::{Profile, Profiles};
+    let mock = Mock::with(Config {
+        profiles: Profiles::NONE
+            .with(Profile::StatusCase)
+            .with(Profile::TrailingSlashRedirect),
+        ..Config::new(Fixture::builtin())
+    })
+    .await;
+    let (_, body) = mock.admin("GET", "/profiles", None).await;
+    assert_eq!(body["paths"], json!(["trailing-slash-redirect"]), "{body}");
+}
