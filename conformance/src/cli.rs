@@ -410,14 +410,7 @@ pub async fn run(
                 ..Options::default()
             };
             let report = crate::stopped_report(&shown, StopCause::Usage, &e.to_string());
-            for (path, format) in [
-                (&args.report_json, Format::Json),
-                (&args.report_junit, Format::Junit),
-            ] {
-                if let Some(path) = path {
-                    let _ = std::fs::write(path, report::render(&report, format, false));
-                }
-            }
+            let _ = write_reports(&report, &args.report_json, &args.report_junit, err);
             return usage(err, &e);
         }
     };
@@ -467,16 +460,8 @@ pub async fn run(
     let color = std::io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none()
         && args.format == Format::Human;
-    for (path, format) in [
-        (&args.report_json, Format::Json),
-        (&args.report_junit, Format::Junit),
-    ] {
-        if let Some(path) = path {
-            if let Err(e) = std::fs::write(path, report::render(&report, format, false)) {
-                let _ = writeln!(err, "smm-conformance: cannot write {}: {e}", path.display());
-                return exit_code::USAGE;
-            }
-        }
+    if let Err(code) = write_reports(&report, &args.report_json, &args.report_junit, err) {
+        return code;
     }
     let _ = report::write(&report, args.format, color, out);
     report.exit_code()
@@ -614,6 +599,25 @@ async fn live_snapshot(args: &TargetArgs) -> Result<Snapshot, (u8, String)> {
         })?;
     // Nothing secret may reach the file, even a key a panel echoed.
     Ok(snapshot.redacted(&connected.secrets))
+}
+
+/// Writes the report files asked for (`--report-json`, `--report-junit`);
+/// one that cannot be written is the usage exit code, said on `err`.
+fn write_reports(
+    report: &crate::outcome::Report,
+    json: &Option<PathBuf>,
+    junit: &Option<PathBuf>,
+    err: &mut dyn Write,
+) -> Result<(), u8> {
+    for (path, format) in [(json, Format::Json), (junit, Format::Junit)] {
+        if let Some(path) = path {
+            if let Err(e) = std::fs::write(path, report::render(report, format, false)) {
+                let _ = writeln!(err, "smm-conformance: cannot write {}: {e}", path.display());
+                return Err(exit_code::USAGE);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes `text` to `path` and says so in one line with `summary`, or
@@ -867,16 +871,8 @@ pub async fn proxy(
     stop.asked().await;
     let report = proxy.stop().await;
     let _ = crate::proxy::watch::summary(&report, out);
-    for (path, format) in [
-        (&args.report_json, Format::Json),
-        (&args.report_junit, Format::Junit),
-    ] {
-        if let Some(path) = path {
-            if let Err(e) = std::fs::write(path, report::render(&report, format, false)) {
-                let _ = writeln!(err, "smm-conformance: cannot write {}: {e}", path.display());
-                return exit_code::USAGE;
-            }
-        }
+    if let Err(code) = write_reports(&report, &args.report_json, &args.report_junit, err) {
+        return code;
     }
     if report.counts.failed > 0 {
         exit_code::FAILED
