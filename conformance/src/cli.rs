@@ -168,7 +168,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub allow_orders: bool,
     /// The most the run may spend, in the account's currency; no order is sent that could pass it.
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
     pub max_spend: Option<Decimal>,
     /// Existing order ids of the key, for the status-shaped checks (repeatable).
     #[arg(long = "order", value_name = "ID")]

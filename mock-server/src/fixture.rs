@@ -422,6 +422,17 @@ impl Fixture {
             field,
             problem,
         };
+        // A snapshot or a proxy recording given for a fixture: say how to
+        // make one from it.
+        let head = text.get(..text.len().min(512)).unwrap_or(text);
+        if head.contains("\"smm-conformance-snapshot\"")
+            || head.contains("\"smm-conformance-recording\"")
+        {
+            return Err(error(
+                String::new(),
+                "this is a snapshot or a proxy recording, not a fixture: make a fixture of it with `smm-conformance clone FILE -o fixture.json`".into(),
+            ));
+        }
         let mut de = serde_json::Deserializer::from_str(text);
         let raw: FixtureFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let field = e.path().to_string();
@@ -865,6 +876,13 @@ mod tests {
         assert_eq!(found("https://x.com/p/refill9?x=stuck#stuck"), ["refill"]);
         assert_eq!(found("https://stuck.com/stuck/plain"), Vec::<&str>::new());
         assert_eq!(found("stuck"), ["stuck"]);
+    }
+
+    #[test]
+    fn a_snapshot_given_for_a_fixture_points_to_clone() {
+        let snapshot = r#"{"format":"smm-conformance-snapshot","version":1}"#;
+        let e = Fixture::parse("before.json", snapshot).unwrap_err();
+        assert!(e.problem.contains("smm-conformance clone"), "{e}");
     }
 
     #[test]

@@ -22,10 +22,9 @@ use super::{CloneError, Observed, Source};
 use crate::checks::UNKNOWN_ID;
 use crate::snapshot::{self, request, ErrorAnswer, ServiceKey};
 
-/// The `format` of a recording's header line.
-pub const FORMAT: &str = "smm-conformance-recording";
-/// The recording version this reader reads.
-pub const VERSION: u32 = 1;
+/// The `format` of a recording's header line, and the version this reader
+/// reads: the ones the proxy writes.
+pub use crate::proxy::record::{FORMAT, VERSION};
 
 #[derive(Deserialize)]
 struct Header {

@@ -626,3 +626,20 @@ fn the_proxy_listens_on_a_host_name() {
         "{line}"
     );
 }
+
+#[test]
+fn a_negative_budget_gets_the_runners_own_message() {
+    let out = conformance(&[
+        "run",
+        "--url",
+        "http://127.0.0.1:9/api/v2",
+        "--key",
+        "sk_test_123456",
+        "--allow-orders",
+        "--max-spend",
+        "-1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("--max-spend must be ≥ 0"), "{stderr}");
+}
