@@ -23,3 +23,23 @@ pub const ORDERS: &str = "orders";
 pub const REFILL: &str = "refill";
 /// Many refills, comma-separated: `refill_status`.
 pub const REFILLS: &str = "refills";
+
+/// The ids of a bulk field (`orders`, `refills`) as the contract reads them
+/// (DECISIONS 18): split on commas, trimmed, blanks dropped, each once, in
+/// the order sent. Linear in the field's length, whatever it holds.
+pub fn distinct_ids(raw: &str) -> Vec<&str> {
+    let mut seen = std::collections::HashSet::new();
+    raw.split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty() && seen.insert(*id))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bulk_ids_are_trimmed_blanks_dropped_each_once_in_order() {
+        assert_eq!(super::distinct_ids(" 3, 1,,3 ,x, 1"), ["3", "1", "x"]);
+        assert!(super::distinct_ids(" , ").is_empty());
+    }
+}

@@ -10,7 +10,7 @@
 //! request: the panel knows how a rule can be broken, not which deviation
 //! profile breaks it.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -1145,18 +1145,12 @@ fn echo(id: &str) -> EchoId {
 /// duplicates answered once, in request order; past [`BULK_LIMIT`] distinct
 /// ids, what `overflow` says.
 pub fn bulk_ids(raw: &str, overflow: Overflow) -> Result<Vec<&str>, ApiError> {
-    let mut ids: Vec<&str> = Vec::new();
-    let mut seen: HashSet<&str> = HashSet::new();
-    for id in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        if seen.insert(id) {
-            if ids.len() == BULK_LIMIT {
-                match overflow {
-                    Overflow::Refuse => return Err(ApiError::TooManyIds(BULK_LIMIT)),
-                    Overflow::Truncate => break,
-                    Overflow::AnswerAll => {}
-                }
-            }
-            ids.push(id);
+    let mut ids = smm_contract::field::distinct_ids(raw);
+    if ids.len() > BULK_LIMIT {
+        match overflow {
+            Overflow::Refuse => return Err(ApiError::TooManyIds(BULK_LIMIT)),
+            Overflow::Truncate => ids.truncate(BULK_LIMIT),
+            Overflow::AnswerAll => {}
         }
     }
     if ids.is_empty() {

@@ -73,10 +73,8 @@ async fn status_with(ctx: &Ctx, f: &mut Findings, raw: &str, known: &[u64]) {
         .client
         .call(Action::Status, &[(field::ORDERS, raw)])
         .await;
-    let expected: BTreeSet<String> = raw
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    let expected: BTreeSet<String> = field::distinct_ids(raw)
+        .into_iter()
         .map(str::to_owned)
         .collect();
     let known: BTreeSet<String> = known.iter().map(u64::to_string).collect();

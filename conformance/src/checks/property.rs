@@ -187,12 +187,7 @@ fn judge_probe(
         }
         Probe::Bulk(items) => {
             let joined = items.join(",");
-            let mut distinct: Vec<&str> = Vec::new();
-            for id in joined.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                if !distinct.contains(&id) {
-                    distinct.push(id);
-                }
-            }
+            let distinct = field::distinct_ids(&joined);
             if distinct.is_empty() {
                 return if is_error || value.as_object().is_some_and(|o| o.is_empty()) {
                     Ok(())

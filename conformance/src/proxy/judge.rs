@@ -171,17 +171,6 @@ fn schema_check(action: Action) -> &'static str {
     }
 }
 
-/// The ids of a bulk field: split on commas, trimmed, blanks dropped,
-/// distinct, in request order (decision 18).
-fn distinct_ids(raw: &str) -> Vec<String> {
-    let mut seen = BTreeSet::new();
-    raw.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && seen.insert(s.to_owned()))
-        .map(str::to_owned)
-        .collect()
-}
-
 /// Whether a content type is JSON (`application/json`, parameters allowed).
 fn is_json(content_type: &str) -> bool {
     content_type
@@ -323,7 +312,12 @@ pub fn judge(seen: &Seen, memory: &mut Memory) -> Judgement {
     };
     let ids = bulk_field
         .and_then(|f| request.field(f))
-        .map(distinct_ids)
+        .map(|raw| {
+            smm_contract::field::distinct_ids(raw)
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<String>>()
+        })
         .unwrap_or_default();
     if bulk_field.is_some() && ids.len() > BULK_LIMIT {
         j.applies(if action == Action::Status {
